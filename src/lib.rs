@@ -12,7 +12,10 @@
 
 pub mod error;
 pub mod gguf;
+pub mod loader;
 pub mod model;
+pub mod quant;
+pub mod sampling;
 pub mod textgen;
 
 pub use error::{Error, Result};
