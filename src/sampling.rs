@@ -230,7 +230,9 @@ mod tests {
     fn top_logprobs_are_normalized_and_sorted() {
         let top = top_logprobs(&[0.0, 2.0, 1.0], 2);
         assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), vec![1, 2]);
-        let total: f32 = [0.0f32, 2.0, 1.0].iter().map(|l| (l - 2.0 - top[0].1).exp()).sum();
+        let lse = log_sum_exp(&[0.0, 2.0, 1.0]);
+        assert!((top[0].1 - (2.0 - lse)).abs() < 1e-6);
+        let total: f32 = [0.0f32, 2.0, 1.0].iter().map(|l| (l - lse).exp()).sum();
         assert!((total - 1.0).abs() < 1e-5);
     }
 }
