@@ -10,6 +10,9 @@
 //!   (knows only [`textgen`]).
 //! - `wasm` (wasm32 only): the JavaScript boundary.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+pub mod engine;
 pub mod error;
 pub mod gguf;
 pub mod loader;

@@ -85,28 +85,29 @@ impl Sampler {
         Sampler { options: options.clone(), rng: Rng::new(seed), candidates: Vec::new() }
     }
 
-    /// Picks the next token. `generated` are this sequence's tokens so far
-    /// (the repetition penalty applies to them, not to the prompt, so facts
-    /// quoted in the prompt stay free to repeat). `logits` may be modified.
-    pub fn sample(&mut self, logits: &mut [f32], generated: &[u32]) -> u32 {
+    /// Picks the next token from raw `logits`. `generated` are this
+    /// sequence's tokens so far: the repetition penalty applies to them, not
+    /// to the prompt, so facts quoted in the prompt stay free to repeat.
+    pub fn sample(&mut self, logits: &[f32], generated: &[u32]) -> u32 {
         let o = &self.options;
+        let c = &mut self.candidates;
+        c.clear();
+        c.extend(logits.iter().enumerate().map(|(i, &l)| (i as u32, l)));
         if o.repetition_penalty != 1.0 {
             let mut seen: Vec<u32> = generated.to_vec();
             seen.sort_unstable();
             seen.dedup();
             for &t in &seen {
-                if let Some(l) = logits.get_mut(t as usize) {
+                if let Some((_, l)) = c.get_mut(t as usize) {
                     *l = if *l > 0.0 { *l / o.repetition_penalty } else { *l * o.repetition_penalty };
                 }
             }
         }
         if o.temperature == 0.0 {
-            return argmax(logits) as u32;
+            // First maximum, as argmax.
+            return c.iter().fold((0u32, f32::NEG_INFINITY), |best, &x| if x.1 > best.1 { x } else { best }).0;
         }
         let inv_t = 1.0 / o.temperature;
-        let c = &mut self.candidates;
-        c.clear();
-        c.extend(logits.iter().enumerate().map(|(i, &l)| (i as u32, l * inv_t)));
         let by_logit_desc = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1);
         if o.top_k > 0 && (o.top_k as usize) < c.len() {
             let k = o.top_k as usize;
@@ -115,7 +116,7 @@ impl Sampler {
         }
         c.sort_unstable_by(by_logit_desc);
         let max = c[0].1;
-        let mut probs: Vec<f32> = c.iter().map(|&(_, l)| (l - max).exp()).collect();
+        let mut probs: Vec<f32> = c.iter().map(|&(_, l)| ((l - max) * inv_t).exp()).collect();
         let total: f32 = probs.iter().sum();
         for p in &mut probs {
             *p /= total;
@@ -160,7 +161,7 @@ mod tests {
     #[test]
     fn greedy_takes_argmax() {
         let mut s = Sampler::new(&GenerationOptions::greedy(1), 0);
-        assert_eq!(s.sample(&mut [0.1, 3.0, 2.0], &[]), 1);
+        assert_eq!(s.sample(&[0.1, 3.0, 2.0], &[]), 1);
     }
 
     #[test]
@@ -174,7 +175,7 @@ mod tests {
         });
         let draw = |seed| {
             let mut s = Sampler::new(&o, seed);
-            (0..50).map(|_| s.sample(&mut logits.clone(), &[])).collect::<Vec<_>>()
+            (0..50).map(|_| s.sample(&logits, &[])).collect::<Vec<_>>()
         };
         assert_eq!(draw(5), draw(5));
         assert_ne!(draw(5), draw(6));
@@ -185,7 +186,7 @@ mod tests {
         let logits = [1.0f32, 5.0, 4.9, -3.0];
         let mut s = Sampler::new(&opts(|o| o.top_k = 1), 1);
         for _ in 0..20 {
-            assert_eq!(s.sample(&mut logits.clone(), &[]), 1);
+            assert_eq!(s.sample(&logits, &[]), 1);
         }
         let mut s = Sampler::new(&opts(|o| {
             o.top_k = 0;
@@ -194,7 +195,7 @@ mod tests {
             o.temperature = 1.0;
         }), 1);
         for _ in 0..200 {
-            let t = s.sample(&mut logits.clone(), &[]);
+            let t = s.sample(&logits, &[]);
             assert!(t == 1 || t == 2, "min_p let through {t}");
         }
     }
@@ -209,7 +210,7 @@ mod tests {
             o.temperature = 1.0;
         }), 3);
         for _ in 0..200 {
-            assert_eq!(s.sample(&mut logits.clone(), &[]), 0);
+            assert_eq!(s.sample(&logits, &[]), 0);
         }
     }
 
@@ -222,8 +223,8 @@ mod tests {
             }),
             0,
         );
-        assert_eq!(s.sample(&mut [3.0, 2.0], &[0]), 1);
-        assert_eq!(s.sample(&mut [-1.0, -1.5], &[0]), 1);
+        assert_eq!(s.sample(&[3.0, 2.0], &[0]), 1);
+        assert_eq!(s.sample(&[-1.0, -1.5], &[0]), 1);
     }
 
     #[test]
