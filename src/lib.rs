@@ -14,5 +14,6 @@ pub mod error;
 pub mod gguf;
 pub mod model;
 pub mod textgen;
+pub mod tokenizer;
 
 pub use error::{Error, Result};
