@@ -692,15 +692,16 @@ fn byte_bpe(md: &Metadata, texts: &[String], by_text: &HashMap<String, u32>, fam
     // not (none in real GGUFs) are dropped.
     let mut seen = std::collections::HashSet::with_capacity(raw.len());
     let mut merges = Vec::with_capacity(raw.len());
+    let mut joined = String::new();
     for m in raw {
         let Some(pos) = m.bytes().skip(1).position(|b| b == b' ').map(|p| p + 1) else {
             continue;
         };
         let (a, b) = (&m[..pos], &m[pos + 1..]);
-        if !by_text.contains_key(a) || !by_text.contains_key(b) || !by_text.contains_key(&format!("{a}{b}")) {
-            continue;
-        }
-        if seen.insert((a, b)) {
+        joined.clear();
+        joined.push_str(a);
+        joined.push_str(b);
+        if by_text.contains_key(a) && by_text.contains_key(b) && by_text.contains_key(&joined) && seen.insert((a, b)) {
             merges.push((a.to_owned(), b.to_owned()));
         }
     }
