@@ -10,6 +10,7 @@
 //!   (knows only [`textgen`]).
 //! - `wasm` (wasm32 only): the JavaScript boundary.
 
+pub mod chat;
 pub mod error;
 pub mod gguf;
 pub mod model;

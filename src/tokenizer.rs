@@ -63,14 +63,33 @@ struct PreFamily {
 const PRE_FAMILIES: &[PreFamily] = &[
     PreFamily {
         names: &["default"],
-        regexes: &[r"[\p{P}\$\+<=>\^~\|]+", RE_GPT2, r"\p{N}+", "[0-9][0-9][0-9]"],
+        regexes: &[
+            r"[\p{P}\$\+<=>\^~\|]+",
+            RE_GPT2,
+            r"\p{N}+",
+            "[0-9][0-9][0-9]",
+        ],
         ignore_merges: false,
         add_bos: false,
     },
     PreFamily {
         names: &[
-            "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0",
-            "mellum", "modern-bert", "mpt", "olmo", "jais", "trillion", "granite-docling", "exaone4",
+            "gpt-2",
+            "phi-2",
+            "jina-es",
+            "jina-de",
+            "gigachat",
+            "jina-v2-es",
+            "jina-v2-de",
+            "a.x-4.0",
+            "mellum",
+            "modern-bert",
+            "mpt",
+            "olmo",
+            "jais",
+            "trillion",
+            "granite-docling",
+            "exaone4",
         ],
         regexes: &[RE_GPT2],
         ignore_merges: false,
@@ -78,7 +97,14 @@ const PRE_FAMILIES: &[PreFamily] = &[
     },
     PreFamily {
         names: &[
-            "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2",
+            "smollm",
+            "starcoder",
+            "refact",
+            "command-r",
+            "codeshell",
+            "exaone",
+            "minerva-7b",
+            "mellum2",
         ],
         regexes: &[r"\p{N}", RE_GPT2],
         ignore_merges: false,
@@ -86,7 +112,14 @@ const PRE_FAMILIES: &[PreFamily] = &[
     },
     PreFamily {
         names: &[
-            "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+            "llama3",
+            "llama-v3",
+            "llama-bpe",
+            "falcon3",
+            "falcon-h1",
+            "pixtral",
+            "midm-2.0",
+            "lfm2",
             "jina-v5-nano",
         ],
         regexes: &[RE_LLAMA3],
@@ -101,7 +134,14 @@ const PRE_FAMILIES: &[PreFamily] = &[
     },
     PreFamily {
         names: &[
-            "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "stablelm2", "hunyuan", "solar-open", "megrez",
+            "qwen2",
+            "deepseek-r1-qwen",
+            "kormo",
+            "f2llmv2",
+            "stablelm2",
+            "hunyuan",
+            "solar-open",
+            "megrez",
         ],
         regexes: &[RE_QWEN2],
         ignore_merges: false,
@@ -111,32 +151,83 @@ const PRE_FAMILIES: &[PreFamily] = &[
 
 /// End-of-generation tokens llama.cpp recognises by text (`special_eog_ids`).
 const EOG_TEXTS: &[&str] = &[
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-    "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
-    "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-    "<｜end▁of▁sentence｜>", "[e~[",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<|return|>",
+    "<|call|>",
+    "<|flush|>",
+    "<|calls|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "</s>",
+    "<|eom_id|>",
+    "<EOT>",
+    "_<EOT>",
+    "[EOT]",
+    "[EOS]",
+    "<|end_of_text|>",
+    "<end_of_utterance>",
+    "<eos>",
+    "<turn|>",
+    "<|tool_response>",
+    "<｜end▁of▁sentence｜>",
+    "[e~[",
 ];
 /// End-of-turn candidates when `tokenizer.ggml.eot_token_id` is absent. llama.cpp
 /// takes the first it meets in hash order; we take the first in this order.
 const EOT_TEXTS: &[&str] = &[
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "<|end_of_text|>",
+    "<EOT>",
+    "_<EOT>",
+    "[EOT]",
+    "<｜end▁of▁sentence｜>",
+    "<end_of_utterance>",
 ];
 const EOM_TEXTS: &[&str] = &["<|eom_id|>"];
 const FIM_PRE_TEXTS: &[&str] = &[
-    "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>",
-    "<|code_prefix|>", "<|prefix|>",
+    "<|fim_prefix|>",
+    "<fim-prefix>",
+    "<fim_prefix>",
+    "<｜fim▁begin｜>",
+    "<PRE>",
+    "▁<PRE>",
+    "<|code_prefix|>",
+    "<|prefix|>",
 ];
 const FIM_SUF_TEXTS: &[&str] = &[
-    "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
-    "<|code_suffix|>", "<|suffix|>",
+    "<|fim_suffix|>",
+    "<fim-suffix>",
+    "<fim_suffix>",
+    "<｜fim▁hole｜>",
+    "<SUF>",
+    "▁<SUF>",
+    "<|code_suffix|>",
+    "<|suffix|>",
 ];
 const FIM_MID_TEXTS: &[&str] = &[
-    "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>",
-    "<|code_middle|>", "<|middle|>",
+    "<|fim_middle|>",
+    "<fim-middle>",
+    "<fim_middle>",
+    "<｜fim▁end｜>",
+    "<MID>",
+    "▁<MID>",
+    "<|code_middle|>",
+    "<|middle|>",
 ];
 const FIM_PAD_TEXTS: &[&str] = &["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"];
-const FIM_REP_TEXTS: &[&str] = &["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"];
+const FIM_REP_TEXTS: &[&str] = &[
+    "<|fim_repo|>",
+    "<|repo_name|>",
+    "<fim-repo>",
+    "<REPO>",
+    "<reponame>",
+];
 const FIM_SEP_TEXTS: &[&str] = &["<|file_sep|>"];
 
 /// Special token ids and flags, as llama.cpp resolves them.
@@ -154,7 +245,7 @@ pub struct SpecialTokens {
 
 /// Byte-level BPE (GPT-2 style) or SentencePiece-style BPE.
 enum Engine {
-    ByteBpe { pre: Sequence, bpe: BPE },
+    ByteBpe { pre: Sequence, bpe: Box<BPE> },
     Spm { add_space_prefix: bool },
 }
 
@@ -213,18 +304,27 @@ impl Tokenizer {
             "gpt2" => {
                 let family = match pre_name {
                     None => &PRE_FAMILIES[0],
-                    Some(p) => PRE_FAMILIES.iter().find(|f| f.names.contains(&p)).ok_or_else(|| {
-                        Error::Tokenizer(format!(
-                            "unsupported tokenizer.ggml.pre '{p}' (supported: {})",
-                            PRE_FAMILIES.iter().flat_map(|f| f.names.iter().copied()).collect::<Vec<_>>().join(", ")
-                        ))
-                    })?,
+                    Some(p) => PRE_FAMILIES
+                        .iter()
+                        .find(|f| f.names.contains(&p))
+                        .ok_or_else(|| {
+                            Error::Tokenizer(format!(
+                                "unsupported tokenizer.ggml.pre '{p}' (supported: {})",
+                                PRE_FAMILIES
+                                    .iter()
+                                    .flat_map(|f| f.names.iter().copied())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        })?,
                 };
                 let engine = byte_bpe(md, &texts, &by_text, family)?;
                 (Some(11), Some(11), family.add_bos, engine)
             }
             "llama" => {
-                let add_space_prefix = md.opt_bool("tokenizer.ggml.add_space_prefix")?.unwrap_or(true);
+                let add_space_prefix = md
+                    .opt_bool("tokenizer.ggml.add_space_prefix")?
+                    .unwrap_or(true);
                 (Some(1), Some(2), true, Engine::Spm { add_space_prefix })
             }
             other => {
@@ -261,7 +361,8 @@ impl Tokenizer {
         }
         if add_bos && bos.is_none() {
             return Err(Error::Tokenizer(
-                "tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set".into(),
+                "tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set"
+                    .into(),
             ));
         }
 
@@ -318,10 +419,16 @@ impl Tokenizer {
             }
         }
 
-        let mut special_order: Vec<u32> =
-            (0..n as u32).filter(|&id| attrs[id as usize] & ATTR_SPECIAL != 0).collect();
+        let mut special_order: Vec<u32> = (0..n as u32)
+            .filter(|&id| attrs[id as usize] & ATTR_SPECIAL != 0)
+            .collect();
         // llama.cpp uses an unstable sort by length; ties fall back to id here.
-        special_order.sort_by(|&a, &b| texts[b as usize].len().cmp(&texts[a as usize].len()).then(a.cmp(&b)));
+        special_order.sort_by(|&a, &b| {
+            texts[b as usize]
+                .len()
+                .cmp(&texts[a as usize].len())
+                .then(a.cmp(&b))
+        });
 
         let spm = matches!(engine, Engine::Spm { .. });
         let pieces = (0..n).map(|i| piece(&texts[i], attrs[i], spm)).collect();
@@ -349,7 +456,13 @@ impl Tokenizer {
             by_text,
             pieces,
             special_order,
-            specials: SpecialTokens { bos, eos, eot, eog, add_bos },
+            specials: SpecialTokens {
+                bos,
+                eos,
+                eot,
+                eog,
+                add_bos,
+            },
             engine,
         })
     }
@@ -424,7 +537,10 @@ impl Tokenizer {
 
     /// Texts of control/special tokens, so sanitizers can strip them from untrusted text.
     pub fn special_token_texts(&self) -> Vec<&str> {
-        self.special_order.iter().map(|&id| self.texts[id as usize].as_str()).collect()
+        self.special_order
+            .iter()
+            .map(|&id| self.texts[id as usize].as_str())
+            .collect()
     }
 
     /// Splits `text` around special-token occurrences, longest token first
@@ -479,7 +595,8 @@ impl Tokenizer {
     fn encode_fragment(&self, text: &str, prev_special: bool, out: &mut Vec<u32>) -> Result<()> {
         match &self.engine {
             Engine::ByteBpe { pre, bpe } => {
-                let err = |e: Box<dyn std::error::Error + Send + Sync>| Error::Tokenizer(e.to_string());
+                let err =
+                    |e: Box<dyn std::error::Error + Send + Sync>| Error::Tokenizer(e.to_string());
                 let mut pts = PreTokenizedString::from(text);
                 pre.pre_tokenize(&mut pts).map_err(err)?;
                 for (word, _, _) in pts.get_splits(OffsetReferential::Original, OffsetType::None) {
@@ -509,7 +626,11 @@ impl Tokenizer {
                 start,
                 len: c.len_utf8(),
                 prev: i as isize - 1,
-                next: if end == text.len() { -1 } else { i as isize + 1 },
+                next: if end == text.len() {
+                    -1
+                } else {
+                    i as isize + 1
+                },
             });
         }
         if syms.is_empty() {
@@ -518,7 +639,14 @@ impl Tokenizer {
         let mut queue = BinaryHeap::new();
         let mut rev_merge: HashMap<&str, (usize, usize)> = HashMap::new();
         for i in 1..syms.len() {
-            self.spm_try_add(text, &syms, i as isize - 1, i as isize, &mut queue, &mut rev_merge);
+            self.spm_try_add(
+                text,
+                &syms,
+                i as isize - 1,
+                i as isize,
+                &mut queue,
+                &mut rev_merge,
+            );
         }
         while let Some(b) = queue.pop() {
             let (l, r) = (b.left, b.right);
@@ -573,7 +701,12 @@ impl Tokenizer {
         let (l, r) = (l as usize, r as usize);
         let piece = &text[syms[l].start..syms[l].start + syms[l].len + syms[r].len];
         if let Some(&id) = self.by_text.get(piece) {
-            queue.push(SpmBigram { score: self.scores[id as usize], left: l, right: r, size: piece.len() });
+            queue.push(SpmBigram {
+                score: self.scores[id as usize],
+                left: l,
+                right: r,
+                size: piece.len(),
+            });
             rev_merge.insert(piece, (l, r));
         }
     }
@@ -588,7 +721,11 @@ impl Tokenizer {
         std::str::from_utf8(&raw)
             .ok()
             .and_then(|s| self.by_text.get(s).copied())
-            .ok_or_else(|| Error::Tokenizer(format!("vocabulary has no byte token {hex} for byte fallback")))
+            .ok_or_else(|| {
+                Error::Tokenizer(format!(
+                    "vocabulary has no byte token {hex} for byte fallback"
+                ))
+            })
     }
 }
 
@@ -627,10 +764,13 @@ impl std::fmt::Debug for Tokenizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tokenizer")
             .field("vocab_size", &self.texts.len())
-            .field("engine", &match self.engine {
-                Engine::ByteBpe { .. } => "byte-level BPE",
-                Engine::Spm { .. } => "SentencePiece BPE",
-            })
+            .field(
+                "engine",
+                &match self.engine {
+                    Engine::ByteBpe { .. } => "byte-level BPE",
+                    Engine::Spm { .. } => "SentencePiece BPE",
+                },
+            )
             .field("specials", &self.specials)
             .finish()
     }
@@ -647,13 +787,22 @@ fn read_tokens(md: &Metadata) -> Result<Vec<String>> {
         return Err(Error::Tokenizer("tokenizer.ggml.tokens is empty".into()));
     }
     if raw.len() > u32::MAX as usize / 2 {
-        return Err(Error::Tokenizer(format!("tokenizer.ggml.tokens has {} entries", raw.len())));
+        return Err(Error::Tokenizer(format!(
+            "tokenizer.ggml.tokens has {} entries",
+            raw.len()
+        )));
     }
     // llama.cpp renames empty tokens so they stay addressable.
     Ok(raw
         .iter()
         .enumerate()
-        .map(|(i, t)| if t.is_empty() { format!("[EMPTY_{i}]") } else { (*t).to_owned() })
+        .map(|(i, t)| {
+            if t.is_empty() {
+                format!("[EMPTY_{i}]")
+            } else {
+                (*t).to_owned()
+            }
+        })
         .collect())
 }
 
@@ -684,7 +833,12 @@ fn read_attrs(md: &Metadata, n: usize) -> Result<Vec<u16>> {
         .collect())
 }
 
-fn byte_bpe(md: &Metadata, texts: &[String], by_text: &HashMap<String, u32>, family: &PreFamily) -> Result<Engine> {
+fn byte_bpe(
+    md: &Metadata,
+    texts: &[String],
+    by_text: &HashMap<String, u32>,
+    family: &PreFamily,
+) -> Result<Engine> {
     let raw = md.strings("tokenizer.ggml.merges")?;
     // llama.cpp splits each merge at the first space after its first byte and
     // keeps the first rank of a repeated pair. The `tokenizers` BPE also needs
@@ -701,12 +855,19 @@ fn byte_bpe(md: &Metadata, texts: &[String], by_text: &HashMap<String, u32>, fam
         joined.clear();
         joined.push_str(a);
         joined.push_str(b);
-        if by_text.contains_key(a) && by_text.contains_key(b) && by_text.contains_key(&joined) && seen.insert((a, b)) {
+        if by_text.contains_key(a)
+            && by_text.contains_key(b)
+            && by_text.contains_key(&joined)
+            && seen.insert((a, b))
+        {
             merges.push((a.to_owned(), b.to_owned()));
         }
     }
-    let vocab: tokenizers::models::bpe::Vocab =
-        texts.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+    let vocab: tokenizers::models::bpe::Vocab = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), i as u32))
+        .collect();
     let bpe = BPE::builder()
         .vocab_and_merges(vocab, merges)
         .ignore_merges(family.ignore_merges)
@@ -714,12 +875,21 @@ fn byte_bpe(md: &Metadata, texts: &[String], by_text: &HashMap<String, u32>, fam
         .map_err(|e| Error::Tokenizer(format!("building BPE from tokenizer.ggml.merges: {e}")))?;
     let mut steps = Vec::with_capacity(family.regexes.len() + 1);
     for re in family.regexes {
-        let split = Split::new(SplitPattern::Regex((*re).to_owned()), SplitDelimiterBehavior::Isolated, false)
-            .map_err(|e| Error::Internal(format!("pre-tokenizer regex {re:?}: {e}")))?;
+        let split = Split::new(
+            SplitPattern::Regex((*re).to_owned()),
+            SplitDelimiterBehavior::Isolated,
+            false,
+        )
+        .map_err(|e| Error::Internal(format!("pre-tokenizer regex {re:?}: {e}")))?;
         steps.push(PreTokenizerWrapper::Split(split));
     }
-    steps.push(PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, false, false)));
-    Ok(Engine::ByteBpe { pre: Sequence::new(steps), bpe })
+    steps.push(PreTokenizerWrapper::ByteLevel(ByteLevel::new(
+        false, false, false,
+    )));
+    Ok(Engine::ByteBpe {
+        pre: Sequence::new(steps),
+        bpe: Box::new(bpe),
+    })
 }
 
 /// GPT-2's byte ↔ printable-character table (llama.cpp `unicode_byte_to_utf8_map`).
@@ -875,8 +1045,14 @@ mod tests {
         let m = md(vec![
             ("tokenizer.ggml.model", Value::String("llama".into())),
             ("tokenizer.ggml.tokens", strs(&tokens)),
-            ("tokenizer.ggml.token_type", Value::Array(types.into_iter().map(Value::I32).collect())),
-            ("tokenizer.ggml.scores", Value::Array(scores.into_iter().map(Value::F32).collect())),
+            (
+                "tokenizer.ggml.token_type",
+                Value::Array(types.into_iter().map(Value::I32).collect()),
+            ),
+            (
+                "tokenizer.ggml.scores",
+                Value::Array(scores.into_iter().map(Value::F32).collect()),
+            ),
         ]);
         Tokenizer::from_metadata(&m).unwrap()
     }

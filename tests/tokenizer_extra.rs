@@ -10,11 +10,16 @@ use serde_json::Value;
 use tokenizer_common::{data_path, tokenizer};
 
 fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().expect("id array").iter().map(|x| x.as_u64().expect("id") as u32).collect()
+    v.as_array()
+        .expect("id array")
+        .iter()
+        .map(|x| x.as_u64().expect("id") as u32)
+        .collect()
 }
 
 fn extra() -> Value {
-    let text = std::fs::read_to_string(data_path("smollm2-tokenizer-extra.json")).expect("extra json");
+    let text =
+        std::fs::read_to_string(data_path("smollm2-tokenizer-extra.json")).expect("extra json");
     serde_json::from_str(&text).expect("extra json parses")
 }
 
@@ -31,7 +36,9 @@ fn every_extra_string_tokenizes_like_llama_cpp() {
             let want = ids(&e[key]);
             let got = tok.encode(text, parse_special).unwrap();
             if got != want {
-                failures.push(format!("{text:?} parse_special={parse_special}: got {got:?}, want {want:?}"));
+                failures.push(format!(
+                    "{text:?} parse_special={parse_special}: got {got:?}, want {want:?}"
+                ));
             }
         }
         let detok = e["detokenized"].as_str().expect("detokenized");
@@ -40,8 +47,18 @@ fn every_extra_string_tokenizes_like_llama_cpp() {
             failures.push(format!("{text:?} detokenized: got {got:?}, want {detok:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} mismatches over {} entries:\n{}", failures.len(), entries.len(), failures.join("\n"));
-    eprintln!("extra tokenization: {} / {} entries match", entries.len(), entries.len());
+    assert!(
+        failures.is_empty(),
+        "{} mismatches over {} entries:\n{}",
+        failures.len(),
+        entries.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "extra tokenization: {} / {} entries match",
+        entries.len(),
+        entries.len()
+    );
 }
 
 #[test]
@@ -50,6 +67,8 @@ fn end_of_generation_set_matches_llama_cpp() {
     let r = extra();
     let want = ids(&r["special_tokens"]["eog"]);
     assert_eq!(tok.specials().eog, want);
-    let all: Vec<u32> = (0..tok.vocab_size() as u32).filter(|&id| tok.is_eog(id)).collect();
+    let all: Vec<u32> = (0..tok.vocab_size() as u32)
+        .filter(|&id| tok.is_eog(id))
+        .collect();
     assert_eq!(all, want);
 }

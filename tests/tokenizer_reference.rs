@@ -12,7 +12,11 @@ fn reference() -> Value {
 }
 
 fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().expect("id array").iter().map(|x| x.as_u64().expect("id") as u32).collect()
+    v.as_array()
+        .expect("id array")
+        .iter()
+        .map(|x| x.as_u64().expect("id") as u32)
+        .collect()
 }
 
 #[test]
@@ -29,10 +33,14 @@ fn every_reference_tokenization_matches_llama_cpp() {
         let got_special = tok.encode(text, true).unwrap();
         let got_plain = tok.encode(text, false).unwrap();
         if got_special != want_special {
-            failures.push(format!("{text:?} parse_special=true: got {got_special:?}, want {want_special:?}"));
+            failures.push(format!(
+                "{text:?} parse_special=true: got {got_special:?}, want {want_special:?}"
+            ));
         }
         if got_plain != want_plain {
-            failures.push(format!("{text:?} parse_special=false: got {got_plain:?}, want {want_plain:?}"));
+            failures.push(format!(
+                "{text:?} parse_special=false: got {got_plain:?}, want {want_plain:?}"
+            ));
         }
         let detok = e["detokenized"].as_str().expect("detokenized");
         let got = tok.decode(&want_special);
@@ -40,8 +48,18 @@ fn every_reference_tokenization_matches_llama_cpp() {
             failures.push(format!("{text:?} detokenized: got {got:?}, want {detok:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} entries differ:\n{}", failures.len(), entries.len(), failures.join("\n"));
-    eprintln!("reference tokenization: {} / {} entries match", entries.len(), entries.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} entries differ:\n{}",
+        failures.len(),
+        entries.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "reference tokenization: {} / {} entries match",
+        entries.len(),
+        entries.len()
+    );
 }
 
 #[test]
@@ -52,7 +70,12 @@ fn every_reference_prompt_tokenizes_like_llama_cpp() {
     assert!(!gens.is_empty());
     for g in gens {
         let prompt = g["prompt"].as_str().expect("prompt");
-        assert_eq!(tok.encode(prompt, true).unwrap(), ids(&g["prompt_ids"]), "prompt {:?}", g["name"]);
+        assert_eq!(
+            tok.encode(prompt, true).unwrap(),
+            ids(&g["prompt_ids"]),
+            "prompt {:?}",
+            g["name"]
+        );
     }
 }
 
@@ -66,7 +89,10 @@ fn special_tokens_match_llama_cpp() {
     assert_eq!(s.eos, Some(sp["eos"].as_u64().unwrap() as u32));
     assert_eq!(s.eot, Some(sp["eot"].as_u64().unwrap() as u32));
     assert_eq!(s.eog, ids(&sp["eog"]));
-    assert_eq!(s.add_bos, r["options"]["add_bos_token_metadata"].as_bool().unwrap());
+    assert_eq!(
+        s.add_bos,
+        r["options"]["add_bos_token_metadata"].as_bool().unwrap()
+    );
     for id in ids(&sp["eog"]) {
         assert!(tok.is_eog(id));
     }

@@ -43,7 +43,10 @@ fn construction_and_2000_char_prompt_are_fast() {
         median.as_secs_f64() * 1e3,
         first.as_secs_f64() * 1e3
     );
-    assert!(median.as_secs_f64() < 0.010, "median encode {median:?} is not under 10 ms");
+    assert!(
+        median.as_secs_f64() < 0.010,
+        "median encode {median:?} is not under 10 ms"
+    );
 }
 
 #[test]
@@ -62,6 +65,11 @@ fn huge_runs_tokenize_and_round_trip() {
         let t = Instant::now();
         let ids = tok.encode(&s, true).unwrap();
         assert_eq!(tok.decode(&ids), s, "{name} does not round-trip");
-        eprintln!("{name}: {} bytes -> {} tokens in {:.1} ms", s.len(), ids.len(), t.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "{name}: {} bytes -> {} tokens in {:.1} ms",
+            s.len(),
+            ids.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
     }
 }

@@ -35,21 +35,36 @@ fn streams_chinese_emoji_zwj_and_split_characters_exactly() {
     for text in cases {
         let ids = tok.encode(text, true).unwrap();
         // Single tokens that are not valid UTF-8 on their own: the hard case.
-        split_chars += ids.iter().filter(|&&id| std::str::from_utf8(tok.token_bytes(id).unwrap()).is_err()).count();
+        split_chars += ids
+            .iter()
+            .filter(|&&id| std::str::from_utf8(tok.token_bytes(id).unwrap()).is_err())
+            .count();
         let chunks = stream(text);
         assert_eq!(chunks.concat(), text);
         for c in &chunks {
-            assert!(!c.contains('\u{fffd}'), "{text:?}: chunk {c:?} holds U+FFFD");
+            assert!(
+                !c.contains('\u{fffd}'),
+                "{text:?}: chunk {c:?} holds U+FFFD"
+            );
         }
-        assert_eq!(chunks.last().unwrap(), "", "{text:?}: something was left for finish()");
+        assert_eq!(
+            chunks.last().unwrap(),
+            "",
+            "{text:?}: something was left for finish()"
+        );
     }
-    assert!(split_chars > 20, "the cases should cut characters across tokens, only {split_chars} did");
+    assert!(
+        split_chars > 20,
+        "the cases should cut characters across tokens, only {split_chars} did"
+    );
 }
 
 #[test]
 fn streams_every_llama_cpp_reference_string_exactly() {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(data_path("smollm2-tokenizer-extra.json")).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data_path("smollm2-tokenizer-extra.json")).unwrap(),
+    )
+    .unwrap();
     for e in v["tokenization"].as_array().unwrap() {
         let text = e["text"].as_str().unwrap();
         let chunks = stream(text);

@@ -1,4 +1,5 @@
 //! Shared by the tokenizer tests: the real SmolLM2 GGUF and its tokenizer.
+#![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -39,5 +40,7 @@ pub fn tokenizer() -> &'static Tokenizer {
 }
 
 pub fn data_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
