@@ -13,6 +13,8 @@
 //   LLAMA_CPP_COMMIT=<commit> node <repo>/scripts/reference/tokenize-llamacpp.mjs \
 //       --model ~/.cache/banneret/models/SmolLM2-135M-Instruct.Q4_1.gguf \
 //       --strings strings.json --out <repo>/tests/data/smollm2-tokenizer-extra.json
+// tests/data/gemma3-270m-tokenizer-extra.json is the same run with
+// --model gemma-3-270m-q4_k_m.gguf (MODELS.md) and the same strings.
 // LLAMA_CPP_COMMIT is optional: the prebuilt library reports it through
 // `llama_commit()` in libllama-common.so (node-llama-cpp does not expose it).
 
