@@ -383,6 +383,7 @@ impl Tokenizer {
         by_list(&mut fim_pad, FIM_PAD_TEXTS);
         by_list(&mut fim_rep, FIM_REP_TEXTS);
         by_list(&mut fim_sep, FIM_SEP_TEXTS);
+        // FIM prefix/suffix/middle only matter for the CONTROL attribute just forced.
         let _ = (fim_pre, fim_suf, fim_mid);
 
         let mut eog: Vec<u32> = [fim_pad, fim_rep, fim_sep].into_iter().flatten().collect();
@@ -1099,6 +1100,77 @@ mod tests {
         // No `pre` at all falls back to llama.cpp's "default" pre-tokenizer.
         let t = Tokenizer::from_metadata(&base("gpt2", None)).unwrap();
         assert_eq!(t.encode("ab", false).unwrap(), vec![2]);
+    }
+
+    #[test]
+    fn malformed_metadata_is_an_error_naming_the_key() {
+        let good = || {
+            vec![
+                ("tokenizer.ggml.model", Value::String("gpt2".into())),
+                ("tokenizer.ggml.pre", Value::String("smollm".into())),
+                ("tokenizer.ggml.tokens", strs(&["a", "b", "ab"])),
+                ("tokenizer.ggml.merges", strs(&["a b"])),
+            ]
+        };
+        let with = |key: &'static str, v: Value| {
+            let mut m = good();
+            m.retain(|(k, _)| *k != key);
+            m.push((key, v));
+            Tokenizer::from_metadata(&md(m))
+        };
+        let cases = [
+            (
+                "tokenizer.ggml.tokens",
+                Value::U32(3),
+                "tokenizer.ggml.tokens",
+            ),
+            (
+                "tokenizer.ggml.tokens",
+                strs(&[]),
+                "tokenizer.ggml.tokens is empty",
+            ),
+            (
+                "tokenizer.ggml.tokens",
+                strs(&["a", "a"]),
+                "duplicate token",
+            ),
+            (
+                "tokenizer.ggml.merges",
+                Value::Array(vec![Value::U8(1)]),
+                "tokenizer.ggml.merges",
+            ),
+            (
+                "tokenizer.ggml.token_type",
+                Value::Array(vec![Value::I32(1)]),
+                "token_type has 1 entries",
+            ),
+            (
+                "tokenizer.ggml.scores",
+                Value::Array(vec![Value::String("x".into())]),
+                "tokenizer.ggml.scores",
+            ),
+            (
+                "tokenizer.ggml.add_bos_token",
+                Value::Bool(true),
+                "bos_token_id is not set",
+            ),
+            (
+                "tokenizer.ggml.model",
+                Value::String("rwkv".into()),
+                "'rwkv'",
+            ),
+        ];
+        for (key, value, needle) in cases {
+            let e = with(key, value).unwrap_err();
+            assert!(e.to_string().contains(needle), "{key}: {e}");
+        }
+        // Merges naming pieces outside the vocabulary are dropped, not fatal.
+        let t = with("tokenizer.ggml.merges", strs(&["a b", "x y", "nospace"])).unwrap();
+        assert_eq!(t.encode("ab", false).unwrap(), vec![2]);
+        // Out-of-range special ids in metadata are ignored, as in llama.cpp.
+        let t = with("tokenizer.ggml.eos_token_id", Value::U32(99)).unwrap();
+        assert_eq!(t.specials().eos, None);
+        assert!(t.specials().eog.is_empty());
     }
 
     #[test]
