@@ -979,7 +979,6 @@ impl StreamDecoder {
                 }
                 Err(e) => {
                     let valid = e.valid_up_to();
-                    // SAFETY-free: the prefix was just validated.
                     out.push_str(std::str::from_utf8(&self.pending[..valid]).unwrap_or_default());
                     match e.error_len() {
                         Some(bad) => {
