@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::gguf::Metadata;
-use crate::quant::{quantize_activations, BlockQ8, Matrix, Weights};
+use crate::quant::{Activations, Matrix, Weights};
 
 /// Hyper-parameters read from `llama.*` metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,7 +155,7 @@ pub struct State {
 struct Buffers {
     x: Vec<f32>,
     xn: Vec<f32>,
-    xq: Vec<BlockQ8>,
+    acts: Activations,
     q: Vec<f32>,
     k: Vec<f32>,
     v: Vec<f32>,
@@ -199,7 +199,7 @@ fn vector(tensors: &mut HashMap<String, Matrix>, name: &str, len: usize) -> Resu
     let m = take(tensors, name, len, 1)?;
     match m.weights {
         Weights::F32(v) => Ok(v),
-        _ => Err(Error::MissingTensor(format!("'{name}' should be F32, is {}", m.format()))),
+        _ => Err(Error::MissingTensor(format!("'{name}' should be a float vector, is {}", m.format()))),
     }
 }
 
@@ -302,35 +302,35 @@ impl Llama {
         for (li, layer) in self.layers.iter().enumerate() {
             // Attention block.
             rms_norm(&b.x, &layer.attn_norm, c.norm_eps, &mut b.xn);
-            quantize_activations(&b.xn, &mut b.xq);
+            b.acts.set(&b.xn, n);
             b.q.resize(n * dim, 0.0);
             b.k.resize(n * kv_dim, 0.0);
             b.v.resize(n * kv_dim, 0.0);
-            layer.wq.matmul(&b.xq, &b.xn, n, &mut b.q);
-            layer.wk.matmul(&b.xq, &b.xn, n, &mut b.k);
-            layer.wv.matmul(&b.xq, &b.xn, n, &mut b.v);
+            layer.wq.matmul(&mut b.acts, &mut b.q);
+            layer.wk.matmul(&mut b.acts, &mut b.k);
+            layer.wv.matmul(&mut b.acts, &mut b.v);
             self.rotate(&mut b.q, c.n_head, &b.cos, &b.sin);
             self.rotate(&mut b.k, c.n_kv_head, &b.cos, &b.sin);
             state.k[li].extend_from_slice(&b.k);
             state.v[li].extend_from_slice(&b.v);
             attention(c, &b.q, &state.k[li], &state.v[li], p0, n, &mut b.scores, &mut b.att);
-            quantize_activations(&b.att, &mut b.xq);
+            b.acts.set(&b.att, n);
             b.proj.resize(n * dim, 0.0);
-            layer.wo.matmul(&b.xq, &b.att, n, &mut b.proj);
+            layer.wo.matmul(&mut b.acts, &mut b.proj);
             add_in_place(&mut b.x, &b.proj);
 
             // Feed-forward block: down(silu(gate(x)) * up(x)).
             rms_norm(&b.x, &layer.ffn_norm, c.norm_eps, &mut b.xn);
-            quantize_activations(&b.xn, &mut b.xq);
+            b.acts.set(&b.xn, n);
             b.gate.resize(n * c.ffn_dim, 0.0);
             b.up.resize(n * c.ffn_dim, 0.0);
-            layer.w_gate.matmul(&b.xq, &b.xn, n, &mut b.gate);
-            layer.w_up.matmul(&b.xq, &b.xn, n, &mut b.up);
+            layer.w_gate.matmul(&mut b.acts, &mut b.gate);
+            layer.w_up.matmul(&mut b.acts, &mut b.up);
             for (g, u) in b.gate.iter_mut().zip(&b.up) {
                 *g = *g / (1.0 + (-*g).exp()) * u;
             }
-            quantize_activations(&b.gate, &mut b.xq);
-            layer.w_down.matmul(&b.xq, &b.gate, n, &mut b.proj);
+            b.acts.set(&b.gate, n);
+            layer.w_down.matmul(&mut b.acts, &mut b.proj);
             add_in_place(&mut b.x, &b.proj);
         }
         state.len = p0 + n;
@@ -339,10 +339,10 @@ impl Llama {
         let first = rows.start;
         let m = rows.len();
         rms_norm(&b.x[first * dim..], &self.output_norm, c.norm_eps, &mut b.xn);
-        quantize_activations(&b.xn, &mut b.xq);
+        b.acts.set(&b.xn, m);
         let mut logits = vec![0f32; m * c.vocab_size];
         let head = self.output.as_ref().unwrap_or(&self.embedding);
-        head.matmul(&b.xq, &b.xn, m, &mut logits);
+        head.matmul(&mut b.acts, &mut logits);
         Ok(logits)
     }
 
