@@ -108,17 +108,17 @@ impl Activations {
     }
 }
 
-/// 8-bit activation block, rounding to nearest like ggml's `q8_1`.
+/// 8-bit activation block, rounding half to even like ggml's wasm `q8_1`
+/// (`nearest` is one wasm instruction; libm's `round` is a call).
 pub fn quantize_q8(x: &[f32]) -> BlockQ8 {
-    let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let amax = x.iter().fold(0f32, |m, v| crate::model::ops::max(m, v.abs()));
     let d = amax / 127.0;
     let id = if d != 0.0 { 1.0 / d } else { 0.0 };
     let mut qs = [0i8; QK];
-    let mut sum = 0i32;
     for (q, &v) in qs.iter_mut().zip(x) {
-        *q = (v * id).round() as i8;
-        sum += *q as i32;
+        *q = (v * id).round_ties_even() as i8;
     }
+    let sum = qs.iter().map(|&q| q as i32).sum::<i32>();
     BlockQ8 { d, s: d * sum as f32, sum, qs }
 }
 
@@ -128,6 +128,7 @@ fn f16_at(b: &[u8], i: usize) -> f32 {
 
 /// A row of 32-element blocks in "scale, offset, 32 values" form, the
 /// common ground every file format is read into before packing.
+#[derive(Clone, Copy)]
 struct RowBlock {
     d: f32,
     m: f32,
@@ -175,38 +176,39 @@ impl Matrix {
             }
             2 => {
                 expect(QK, 18)?;
-                Weights::Q4(pack_q4(rows, cols, raw.chunks_exact(18).map(|b| {
+                Weights::Q4(pack(rows, cols, |i| {
+                    let b = &raw[i * 18..(i + 1) * 18];
                     let d = f16_at(b, 0);
                     RowBlock { d, m: -8.0 * d, q: nibbles(&b[2..18]) }
-                })))
+                }, pack_q4))
             }
             3 => {
                 expect(QK, 20)?;
-                Weights::Q4(pack_q4(rows, cols, raw.chunks_exact(20).map(|b| RowBlock {
-                    d: f16_at(b, 0),
-                    m: f16_at(b, 2),
-                    q: nibbles(&b[4..20]),
-                })))
+                Weights::Q4(pack(rows, cols, |i| {
+                    let b = &raw[i * 20..(i + 1) * 20];
+                    RowBlock { d: f16_at(b, 0), m: f16_at(b, 2), q: nibbles(&b[4..20]) }
+                }, pack_q4))
             }
             8 => {
                 expect(QK, 34)?;
-                Weights::Q8(pack_q8(rows, cols, raw.chunks_exact(34).map(|b| {
+                Weights::Q8(pack(rows, cols, |i| {
+                    let b = &raw[i * 34..(i + 1) * 34];
                     let mut q = [0i16; QK];
                     for (q, &byte) in q.iter_mut().zip(&b[2..34]) {
                         *q = byte as i8 as i16;
                     }
                     RowBlock { d: f16_at(b, 0), m: 0.0, q }
-                })))
+                }, pack_q8))
             }
             _ => {
                 let values = dequantize_with_candle(name, ggml_type, dims, raw)?;
                 if rows == 1 || cols % QK != 0 {
                     return Ok(float_weights(values));
                 }
-                Weights::Q8(pack_q8(rows, cols, values.chunks_exact(QK).map(|c| {
-                    let b = quantize_q8(c);
+                Weights::Q8(pack(rows, cols, |i| {
+                    let b = quantize_q8(&values[i * QK..(i + 1) * QK]);
                     RowBlock { d: b.d, m: 0.0, q: b.qs.map(|v| v as i16) }
-                })))
+                }, pack_q8))
             }
         };
         Ok(Matrix { rows, cols, weights, file_type: ggml_type })
@@ -279,26 +281,33 @@ impl Matrix {
                     }
                 }
             }
-            Weights::Q4(w) => {
-                let x = input.q8();
-                let mut sums = [0f32; ROWS];
-                for (g, group) in w.chunks_exact(nb).enumerate() {
-                    for t in 0..tokens {
-                        kernels::dot_q4x4(group, &x[t * nb..(t + 1) * nb], &mut sums);
-                        scatter(&sums, g, rows, &mut out[t * rows..(t + 1) * rows]);
-                    }
-                }
-            }
-            Weights::Q8(w) => {
-                let x = input.q8();
-                let mut sums = [0f32; ROWS];
-                for (g, group) in w.chunks_exact(nb).enumerate() {
-                    for t in 0..tokens {
-                        kernels::dot_q8x4(group, &x[t * nb..(t + 1) * nb], &mut sums);
-                        scatter(&sums, g, rows, &mut out[t * rows..(t + 1) * rows]);
-                    }
-                }
-            }
+            Weights::Q4(w) => tiles(w, nb, rows, input.q8(), tokens, out),
+            Weights::Q8(w) => tiles(w, nb, rows, input.q8(), tokens, out),
+        }
+    }
+}
+
+/// Runs a group kernel over every four-row group and every token, four
+/// tokens at a time where it can: the group's weights are unpacked once for
+/// all four, and the four dependency chains run side by side.
+fn tiles<W: kernels::Group>(w: &[W], nb: usize, rows: usize, x: &[BlockQ8], tokens: usize, out: &mut [f32]) {
+    fn run<W: kernels::Group, const T: usize>(group: &[W], g: usize, nb: usize, rows: usize, x: &[BlockQ8], t0: usize, out: &mut [f32]) {
+        let xs: [&[BlockQ8]; T] = std::array::from_fn(|i| &x[(t0 + i) * nb..(t0 + i + 1) * nb]);
+        let mut sums = [[0f32; ROWS]; T];
+        W::dot(group, xs, &mut sums);
+        for (i, s) in sums.iter().enumerate() {
+            scatter(s, g, rows, &mut out[(t0 + i) * rows..(t0 + i + 1) * rows]);
+        }
+    }
+    for (g, group) in w.chunks_exact(nb).enumerate() {
+        let mut t = 0;
+        while t + 4 <= tokens {
+            run::<W, 4>(group, g, nb, rows, x, t, out);
+            t += 4;
+        }
+        while t < tokens {
+            run::<W, 1>(group, g, nb, rows, x, t, out);
+            t += 1;
         }
     }
 }
@@ -321,67 +330,49 @@ fn nibbles(qs: &[u8]) -> [i16; QK] {
     q
 }
 
-/// Groups blocks (row-major: `cols / QK` per row) four rows at a time,
-/// padding the last group with zero rows.
-fn groups(rows: usize, cols: usize, blocks: impl Iterator<Item = RowBlock>) -> Vec<Vec<RowBlock>> {
+/// Packs a matrix four rows at a time. `block(i)` reads row-major block `i`
+/// (`cols / QK` blocks per row) of the file; rows past the end are zero.
+fn pack<P>(rows: usize, cols: usize, block: impl Fn(usize) -> RowBlock, group: fn([&RowBlock; ROWS]) -> P) -> Vec<P> {
     let nb = cols / QK;
-    let mut per_row: Vec<Vec<RowBlock>> = Vec::with_capacity(rows.div_ceil(ROWS) * ROWS);
-    let mut current = Vec::with_capacity(nb);
-    for b in blocks {
-        current.push(b);
-        if current.len() == nb {
-            per_row.push(std::mem::replace(&mut current, Vec::with_capacity(nb)));
-        }
-    }
-    while per_row.len() % ROWS != 0 {
-        per_row.push((0..nb).map(|_| RowBlock { d: 0.0, m: 0.0, q: [0; QK] }).collect());
-    }
-    per_row
-}
-
-fn pack_q4(rows: usize, cols: usize, blocks: impl Iterator<Item = RowBlock>) -> Vec<Q4x4> {
-    let per_row = groups(rows, cols, blocks);
-    let nb = cols / QK;
-    let mut out = Vec::with_capacity(per_row.len() / ROWS * nb);
-    for four in per_row.chunks_exact(ROWS) {
+    let zero = RowBlock { d: 0.0, m: 0.0, q: [0; QK] };
+    let mut out = Vec::with_capacity(rows.div_ceil(ROWS) * nb);
+    for g in 0..rows.div_ceil(ROWS) {
         for b in 0..nb {
-            let mut packed = Q4x4 { d: [0.0; ROWS], m: [0.0; ROWS], qs: [0; 64] };
-            for (j, row) in four.iter().enumerate() {
-                let rb = &row[b];
-                packed.d[j] = rb.d;
-                packed.m[j] = rb.m;
-                for k in 0..4 {
-                    for i in 0..4 {
-                        packed.qs[16 * k + 4 * j + i] = (rb.q[8 * k + i] as u8) | ((rb.q[8 * k + 4 + i] as u8) << 4);
-                    }
-                }
-            }
-            out.push(packed);
+            let four: [RowBlock; ROWS] = std::array::from_fn(|j| {
+                let r = g * ROWS + j;
+                if r < rows { block(r * nb + b) } else { zero }
+            });
+            out.push(group(std::array::from_fn(|j| &four[j])));
         }
     }
     out
 }
 
-fn pack_q8(rows: usize, cols: usize, blocks: impl Iterator<Item = RowBlock>) -> Vec<Q8x4> {
-    let per_row = groups(rows, cols, blocks);
-    let nb = cols / QK;
-    let mut out = Vec::with_capacity(per_row.len() / ROWS * nb);
-    for four in per_row.chunks_exact(ROWS) {
-        for b in 0..nb {
-            let mut packed = Q8x4 { d: [0.0; ROWS], qs: [0; 128] };
-            for (j, row) in four.iter().enumerate() {
-                let rb = &row[b];
-                packed.d[j] = rb.d;
-                for k in 0..8 {
-                    for i in 0..4 {
-                        packed.qs[16 * k + 4 * j + i] = (rb.q[4 * k + i] + 128) as u8;
-                    }
-                }
+fn pack_q4(four: [&RowBlock; ROWS]) -> Q4x4 {
+    let mut packed = Q4x4 { d: [0.0; ROWS], m: [0.0; ROWS], qs: [0; 64] };
+    for (j, rb) in four.iter().enumerate() {
+        packed.d[j] = rb.d;
+        packed.m[j] = rb.m;
+        for k in 0..4 {
+            for i in 0..4 {
+                packed.qs[16 * k + 4 * j + i] = (rb.q[8 * k + i] as u8) | ((rb.q[8 * k + 4 + i] as u8) << 4);
             }
-            out.push(packed);
         }
     }
-    out
+    packed
+}
+
+fn pack_q8(four: [&RowBlock; ROWS]) -> Q8x4 {
+    let mut packed = Q8x4 { d: [0.0; ROWS], qs: [0; 128] };
+    for (j, rb) in four.iter().enumerate() {
+        packed.d[j] = rb.d;
+        for k in 0..8 {
+            for i in 0..4 {
+                packed.qs[16 * k + 4 * j + i] = (rb.q[4 * k + i] + 128) as u8;
+            }
+        }
+    }
+    packed
 }
 
 /// Converts ggml types without a packing of their own to floats, using
@@ -408,27 +399,13 @@ fn dequantize_with_candle(name: &str, ggml_type: u32, dims: &[u64], raw: &[u8]) 
     tensor.dequantize(&Device::Cpu).and_then(|t| t.flatten_all()?.to_vec1::<f32>()).map_err(fail)
 }
 
-pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    // Eight partial sums: lets the compiler vectorize and keeps rounding error low.
-    let mut acc = [0f32; 8];
-    let chunks = a.len() / 8 * 8;
-    for (ca, cb) in a[..chunks].chunks_exact(8).zip(b[..chunks].chunks_exact(8)) {
-        for i in 0..8 {
-            acc[i] += ca[i] * cb[i];
-        }
-    }
-    let tail: f32 = a[chunks..].iter().zip(&b[chunks..]).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
-}
+pub use crate::model::ops::dot as dot_f32;
 
-/// Dot products of one four-row group with one activation row. Three
-/// builds: portable (native; LLVM vectorizes it), SIMD128, and relaxed SIMD
+/// Dot products of one four-row group with `T` activation rows. Three
+/// builds: portable (native), SIMD128, and relaxed SIMD
 /// (`i32x4.relaxed_dot_i8x16_i7x16_add`: 16 multiply-adds per instruction).
 pub mod kernels {
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    pub use portable::{dot_q4x4, dot_q8x4};
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    pub use simd::{dot_q4x4, dot_q8x4};
+    use super::{BlockQ8, Q4x4, Q8x4, ROWS};
 
     /// Which kernel family this build uses, for reports.
     pub const KERNELS: &str = if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
@@ -439,57 +416,63 @@ pub mod kernels {
         "portable"
     };
 
-    pub mod portable {
-        use crate::quant::{BlockQ8, Q4x4, Q8x4, ROWS};
+    /// A packed four-row block type with its group kernel.
+    pub trait Group: Sized {
+        /// `out[t][j] = dot(row j of the group, x[t])`.
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]);
+    }
 
-        pub fn dot_q4x4(w: &[Q4x4], x: &[BlockQ8], out: &mut [f32; ROWS]) {
-            let mut acc = [0f32; ROWS];
-            for (b, xb) in w.iter().zip(x) {
-                for j in 0..ROWS {
-                    let mut s = 0i32;
-                    for k in 0..4 {
-                        for i in 0..4 {
-                            let byte = b.qs[16 * k + 4 * j + i];
-                            s += (byte & 0x0F) as i32 * xb.qs[8 * k + i] as i32;
-                            s += (byte >> 4) as i32 * xb.qs[8 * k + 4 + i] as i32;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    impl Group for Q4x4 {
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+            for t in 0..T {
+                let mut acc = [0f32; ROWS];
+                for (b, xb) in w.iter().zip(x[t]) {
+                    for j in 0..ROWS {
+                        let mut s = 0i32;
+                        for k in 0..4 {
+                            for i in 0..4 {
+                                let byte = b.qs[16 * k + 4 * j + i];
+                                s += (byte & 0x0F) as i32 * xb.qs[8 * k + i] as i32;
+                                s += (byte >> 4) as i32 * xb.qs[8 * k + 4 + i] as i32;
+                            }
                         }
+                        acc[j] += s as f32 * b.d[j] * xb.d + b.m[j] * xb.s;
                     }
-                    acc[j] += s as f32 * b.d[j] * xb.d + b.m[j] * xb.s;
                 }
+                out[t] = acc;
             }
-            *out = acc;
         }
+    }
 
-        pub fn dot_q8x4(w: &[Q8x4], x: &[BlockQ8], out: &mut [f32; ROWS]) {
-            let mut acc = [0f32; ROWS];
-            for (b, xb) in w.iter().zip(x) {
-                for j in 0..ROWS {
-                    let mut s = 0i32;
-                    for k in 0..8 {
-                        for i in 0..4 {
-                            s += (b.qs[16 * k + 4 * j + i] as i32 - 128) * xb.qs[4 * k + i] as i32;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    impl Group for Q8x4 {
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+            for t in 0..T {
+                let mut acc = [0f32; ROWS];
+                for (b, xb) in w.iter().zip(x[t]) {
+                    for j in 0..ROWS {
+                        let mut s = 0i32;
+                        for k in 0..8 {
+                            for i in 0..4 {
+                                s += (b.qs[16 * k + 4 * j + i] as i32 - 128) * xb.qs[4 * k + i] as i32;
+                            }
                         }
+                        acc[j] += s as f32 * b.d[j] * xb.d;
                     }
-                    acc[j] += s as f32 * b.d[j] * xb.d;
                 }
+                out[t] = acc;
             }
-            *out = acc;
         }
     }
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    pub mod simd {
-        use crate::quant::{BlockQ8, Q4x4, Q8x4, ROWS};
+    mod simd {
+        use super::{BlockQ8, Group, Q4x4, Q8x4, ROWS};
         use core::arch::wasm32::*;
 
-        /// Lane j += sum over i of a[4j + i] * b[4j + i]; `b` below 128.
-        #[cfg(target_feature = "relaxed-simd")]
-        #[inline(always)]
-        fn dot4(a: v128, b: v128, acc: v128) -> v128 {
-            i32x4_relaxed_dot_i8x16_i7x16_add(a, b, acc)
-        }
-
-        /// The same with plain SIMD128: widen, multiply, add pairs twice.
+        /// Lane j += sum over i of a[4j + i] * b[4j + i]: widen, multiply,
+        /// add pairs twice (relaxed SIMD does it in one instruction, see `Pairs`).
         #[cfg(not(target_feature = "relaxed-simd"))]
         #[inline(always)]
         fn dot4(a: v128, b: v128, acc: v128) -> v128 {
@@ -501,78 +484,147 @@ pub mod kernels {
         }
 
         #[inline(always)]
-        fn load(p: *const u8) -> v128 {
-            // SAFETY: callers pass pointers to 16 readable bytes; no alignment needed.
-            unsafe { v128_load(p as *const v128) }
+        fn load<T>(p: &T, offset: usize) -> v128 {
+            debug_assert!(offset + 16 <= std::mem::size_of::<T>());
+            // SAFETY: callers read 16 bytes at `offset` inside `*p` (checked above in debug).
+            unsafe { v128_load((p as *const T as *const u8).add(offset) as *const v128) }
         }
 
         #[inline(always)]
-        fn splat4(p: *const u8) -> v128 {
-            // SAFETY: callers pass pointers to 4 readable bytes.
-            unsafe { v128_load32_splat(p as *const u32) }
+        fn splat4(x: &BlockQ8, offset: usize) -> v128 {
+            debug_assert!(offset + 4 <= 32);
+            // SAFETY: 4 bytes at `offset` < 32 inside the 32-byte `qs`.
+            unsafe { v128_load32_splat(x.qs.as_ptr().add(offset) as *const u32) }
         }
 
-        pub fn dot_q4x4(w: &[Q4x4], x: &[BlockQ8], out: &mut [f32; ROWS]) {
-            let mask = u8x16_splat(0x0F);
-            let mut acc = f32x4_splat(0.0);
-            for (b, xb) in w.iter().zip(x) {
-                let q = b.qs.as_ptr();
-                let xq = xb.qs.as_ptr() as *const u8;
-                let mut s = i32x4_splat(0);
-                for k in 0..4 {
-                    // SAFETY: k < 4, so 16k + 16 <= 64 bytes of qs and 8k + 8 <= 32 of xq.
-                    let (v, xa, xb2) = unsafe { (load(q.add(16 * k)), splat4(xq.add(8 * k)), splat4(xq.add(8 * k + 4))) };
-                    s = dot4(xa, v128_and(v, mask), s);
-                    s = dot4(xb2, u8x16_shr(v, 4), s);
+        #[inline(always)]
+        fn store(out: &mut [f32; ROWS], v: v128) {
+            // SAFETY: `out` is 4 f32s = 16 bytes.
+            unsafe { v128_store(out.as_mut_ptr() as *mut v128, v) }
+        }
+
+        const Q4_QS: usize = std::mem::offset_of!(Q4x4, qs);
+        const Q8_QS: usize = std::mem::offset_of!(Q8x4, qs);
+
+        impl Group for Q4x4 {
+            fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+                let mask = u8x16_splat(0x0F);
+                let mut acc = [f32x4_splat(0.0); T];
+                for (bi, b) in w.iter().enumerate() {
+                    let mut s = [Pairs::default(); T];
+                    for k in 0..4 {
+                        let v = load(b, Q4_QS + 16 * k);
+                        let (lo, hi) = (v128_and(v, mask), u8x16_shr(v, 4));
+                        for t in 0..T {
+                            let xb = &x[t][bi];
+                            s[t].add(splat4(xb, 8 * k), lo);
+                            s[t].add(splat4(xb, 8 * k + 4), hi);
+                        }
+                    }
+                    let d = load(&b.d, 0);
+                    let m = load(&b.m, 0);
+                    for t in 0..T {
+                        let xb = &x[t][bi];
+                        let scaled = f32x4_mul(f32x4_convert_i32x4(s[t].rows()), f32x4_mul(d, f32x4_splat(xb.d)));
+                        acc[t] = f32x4_add(acc[t], f32x4_add(scaled, f32x4_mul(m, f32x4_splat(xb.s))));
+                    }
                 }
-                let d = load(b.d.as_ptr() as *const u8);
-                let m = load(b.m.as_ptr() as *const u8);
-                acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(s), f32x4_mul(d, f32x4_splat(xb.d))));
-                acc = f32x4_add(acc, f32x4_mul(m, f32x4_splat(xb.s)));
+                for t in 0..T {
+                    store(&mut out[t], acc[t]);
+                }
             }
-            // SAFETY: out is 4 f32s = 16 bytes.
-            unsafe { v128_store(out.as_mut_ptr() as *mut v128, acc) };
         }
 
-        pub fn dot_q8x4(w: &[Q8x4], x: &[BlockQ8], out: &mut [f32; ROWS]) {
-            let mut acc = f32x4_splat(0.0);
-            for (b, xb) in w.iter().zip(x) {
-                let q = b.qs.as_ptr();
-                let xq = xb.qs.as_ptr() as *const u8;
-                let s = block_q8(q, xq, xb.sum);
-                let d = load(b.d.as_ptr() as *const u8);
-                acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(s), f32x4_mul(d, f32x4_splat(xb.d))));
+        /// Per-row sums of up to eight `dot4`s of 8-bit activations with
+        /// 4-bit values. With relaxed SIMD they accumulate as 16-bit pair
+        /// sums (one instruction each; eight of them stay below
+        /// 8·2·127·15 = 30480 < 2^15) and widen once at the end.
+        #[derive(Clone, Copy)]
+        struct Pairs(v128);
+
+        impl Default for Pairs {
+            fn default() -> Self {
+                Pairs(i32x4_splat(0))
             }
-            // SAFETY: out is 4 f32s = 16 bytes.
-            unsafe { v128_store(out.as_mut_ptr() as *mut v128, acc) };
         }
 
-        /// Integer sums of one block for four rows: `sum((u - 128) * x)`.
+        impl Pairs {
+            #[inline(always)]
+            fn add(&mut self, x: v128, nibbles: v128) {
+                #[cfg(target_feature = "relaxed-simd")]
+                {
+                    self.0 = i16x8_add(self.0, i16x8_relaxed_dot_i8x16_i7x16(x, nibbles));
+                }
+                #[cfg(not(target_feature = "relaxed-simd"))]
+                {
+                    self.0 = dot4(x, nibbles, self.0);
+                }
+            }
+
+            /// The four rows' sums as `i32x4`.
+            #[inline(always)]
+            fn rows(self) -> v128 {
+                #[cfg(target_feature = "relaxed-simd")]
+                {
+                    i32x4_extadd_pairwise_i16x8(self.0)
+                }
+                #[cfg(not(target_feature = "relaxed-simd"))]
+                {
+                    self.0
+                }
+            }
+        }
+
+        impl Group for Q8x4 {
+            fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+                let mut acc = [f32x4_splat(0.0); T];
+                for (bi, b) in w.iter().enumerate() {
+                    let mut s = [[Pairs::default(); 2]; T];
+                    for k in 0..8 {
+                        let v = load(b, Q8_QS + 16 * k);
+                        for t in 0..T {
+                            accumulate_q8(v, splat4(&x[t][bi], 4 * k), &mut s[t]);
+                        }
+                    }
+                    let d = load(&b.d, 0);
+                    for t in 0..T {
+                        let xb = &x[t][bi];
+                        let isum = finish_q8(&s[t], xb.sum);
+                        acc[t] = f32x4_add(acc[t], f32x4_mul(f32x4_convert_i32x4(isum), f32x4_mul(d, f32x4_splat(xb.d))));
+                    }
+                }
+                for t in 0..T {
+                    store(&mut out[t], acc[t]);
+                }
+            }
+        }
+
+        /// Relaxed dot products need one operand below 128: multiply the two
+        /// nibbles of `u = w + 128` separately, `x·w = 16·x·hi + x·lo - 128·sum(x)`.
         #[cfg(target_feature = "relaxed-simd")]
         #[inline(always)]
-        fn block_q8(q: *const u8, xq: *const u8, xsum: i32) -> v128 {
-            let mask = u8x16_splat(0x0F);
-            let (mut lo, mut hi) = (i32x4_splat(0), i32x4_splat(0));
-            for k in 0..8 {
-                // SAFETY: k < 8, so 16k + 16 <= 128 bytes of q and 4k + 4 <= 32 of xq.
-                let (v, xa) = unsafe { (load(q.add(16 * k)), splat4(xq.add(4 * k))) };
-                lo = dot4(xa, v128_and(v, mask), lo);
-                hi = dot4(xa, u8x16_shr(v, 4), hi);
-            }
-            i32x4_sub(i32x4_add(i32x4_shl(hi, 4), lo), i32x4_splat(128 * xsum))
+        fn accumulate_q8(u: v128, x: v128, s: &mut [Pairs; 2]) {
+            s[0].add(x, v128_and(u, u8x16_splat(0x0F)));
+            s[1].add(x, u8x16_shr(u, 4));
+        }
+
+        #[cfg(target_feature = "relaxed-simd")]
+        #[inline(always)]
+        fn finish_q8(s: &[Pairs; 2], xsum: i32) -> v128 {
+            i32x4_sub(i32x4_add(i32x4_shl(s[1].rows(), 4), s[0].rows()), i32x4_splat(128 * xsum))
+        }
+
+        /// Plain SIMD multiplies signed bytes directly: flip the sign bit back.
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        #[inline(always)]
+        fn accumulate_q8(u: v128, x: v128, s: &mut [Pairs; 2]) {
+            s[0].0 = dot4(x, v128_xor(u, u8x16_splat(0x80)), s[0].0);
         }
 
         #[cfg(not(target_feature = "relaxed-simd"))]
         #[inline(always)]
-        fn block_q8(q: *const u8, xq: *const u8, _xsum: i32) -> v128 {
-            let flip = u8x16_splat(0x80);
-            let mut s = i32x4_splat(0);
-            for k in 0..8 {
-                // SAFETY: k < 8, so 16k + 16 <= 128 bytes of q and 4k + 4 <= 32 of xq.
-                let (v, xa) = unsafe { (load(q.add(16 * k)), splat4(xq.add(4 * k))) };
-                s = dot4(xa, v128_xor(v, flip), s);
-            }
-            s
+        fn finish_q8(s: &[Pairs; 2], _xsum: i32) -> v128 {
+            s[0].rows()
         }
     }
 }
@@ -622,7 +674,7 @@ mod tests {
     #[test]
     fn packed_products_match_float_products_of_the_same_weights() {
         let mut seed = 7;
-        let (rows, cols, tokens) = (6, 256, 3); // 6 rows: a padded last group
+        let (rows, cols, tokens) = (6, 256, 7); // a padded last group; 4-token tile + 3 single
         let w: Vec<f32> = (0..rows * cols).map(|_| lcg(&mut seed)).collect();
         let x: Vec<f32> = (0..tokens * cols).map(|_| lcg(&mut seed)).collect();
         for ty in [3u32, 8] {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::gguf::Metadata;
+use crate::model::ops::{self, add_in_place, rms_norm, Heads};
 use crate::quant::{Activations, Matrix, Weights};
 
 /// Hyper-parameters read from `llama.*` metadata.
@@ -313,7 +314,9 @@ impl Llama {
             self.rotate(&mut b.k, c.n_kv_head, &b.cos, &b.sin);
             state.k[li].extend_from_slice(&b.k);
             state.v[li].extend_from_slice(&b.v);
-            attention(c, &b.q, &state.k[li], &state.v[li], p0, n, &mut b.scores, &mut b.att);
+            let heads = Heads { n_head: c.n_head, n_kv_head: c.n_kv_head, head_dim: c.head_dim };
+            let scale = 1.0 / (c.head_dim as f32).sqrt();
+            ops::attention(heads, scale, &b.q, &state.k[li], &state.v[li], p0, n, &mut b.scores, &mut b.att);
             b.acts.set(&b.att, n);
             b.proj.resize(n * dim, 0.0);
             layer.wo.matmul(&mut b.acts, &mut b.proj);
@@ -326,9 +329,7 @@ impl Llama {
             b.up.resize(n * c.ffn_dim, 0.0);
             layer.w_gate.matmul(&mut b.acts, &mut b.gate);
             layer.w_up.matmul(&mut b.acts, &mut b.up);
-            for (g, u) in b.gate.iter_mut().zip(&b.up) {
-                *g = *g / (1.0 + (-*g).exp()) * u;
-            }
+            ops::silu_mul(&mut b.gate, &b.up);
             b.acts.set(&b.gate, n);
             layer.w_down.matmul(&mut b.acts, &mut b.proj);
             add_in_place(&mut b.x, &b.proj);
@@ -373,62 +374,6 @@ impl Llama {
                     let (a, b) = (head[2 * i], head[2 * i + 1]);
                     head[2 * i] = a * c[i] - b * s[i];
                     head[2 * i + 1] = a * s[i] + b * c[i];
-                }
-            }
-        }
-    }
-}
-
-fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut Vec<f32>) {
-    let dim = weight.len();
-    out.resize(x.len(), 0.0);
-    for (row, o) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-        let mean_sq = row.iter().map(|v| v * v).sum::<f32>() / dim as f32;
-        let scale = 1.0 / (mean_sq + eps).sqrt();
-        for ((o, &v), &w) in o.iter_mut().zip(row).zip(weight) {
-            *o = v * scale * w;
-        }
-    }
-}
-
-fn add_in_place(x: &mut [f32], y: &[f32]) {
-    for (a, b) in x.iter_mut().zip(y) {
-        *a += b;
-    }
-}
-
-/// Causal attention of `n` new queries (positions `p0..p0+n`) over the cache.
-#[allow(clippy::too_many_arguments)]
-fn attention(c: &Config, q: &[f32], k: &[f32], v: &[f32], p0: usize, n: usize, scores: &mut Vec<f32>, out: &mut Vec<f32>) {
-    let (hd, kv_dim) = (c.head_dim, c.n_kv_head * c.head_dim);
-    let group = c.n_head / c.n_kv_head;
-    let scale = 1.0 / (hd as f32).sqrt();
-    out.clear();
-    out.resize(n * c.dim, 0.0);
-    for t in 0..n {
-        let visible = p0 + t + 1;
-        scores.resize(visible, 0.0);
-        for h in 0..c.n_head {
-            let kv_off = (h / group) * hd;
-            let qh = &q[t * c.dim + h * hd..t * c.dim + (h + 1) * hd];
-            let mut max = f32::NEG_INFINITY;
-            for (j, s) in scores.iter_mut().enumerate() {
-                let kj = &k[j * kv_dim + kv_off..j * kv_dim + kv_off + hd];
-                *s = crate::quant::dot_f32(qh, kj) * scale;
-                max = max.max(*s);
-            }
-            let mut sum = 0.0;
-            for s in scores.iter_mut() {
-                *s = (*s - max).exp();
-                sum += *s;
-            }
-            let inv = 1.0 / sum;
-            let oh = &mut out[t * c.dim + h * hd..t * c.dim + (h + 1) * hd];
-            for (j, &s) in scores.iter().enumerate() {
-                let w = s * inv;
-                let vj = &v[j * kv_dim + kv_off..j * kv_dim + kv_off + hd];
-                for (o, &x) in oh.iter_mut().zip(vj) {
-                    *o += w * x;
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! type: the loader asks it which tensors to keep, the engine asks it for logits.
 
 pub mod llama;
+pub mod ops;
 
 use std::collections::HashMap;
 
