@@ -2,16 +2,22 @@
 //! template, driven one token at a time through [`TextGenerator`].
 //!
 //! A job reads its prompt in chunks (so a caller can cancel between them),
-//! then draws each sequence in turn from a copy of the prompt's KV cache.
-//! The engine keeps the KV cache of the last prompt, so a new prompt that
-//! shares its beginning (brand, catalog, instructions) only reads the rest.
+//! freezes the prompt's KV cache, and then decodes all its sequences
+//! together: each step draws one token per unfinished sequence and runs them
+//! through the model as one batch, every sequence reading the shared prompt
+//! cache plus its own. The engine keeps the last prompt's cache, so a new
+//! prompt that shares its beginning (brand, catalog, instructions) only
+//! reads the rest.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
 
 use serde::Serialize;
 
 use crate::chat::ChatTemplate;
 use crate::error::{Error, Result};
 use crate::loader::Loaded;
-use crate::model::{Model, State};
+use crate::model::{Frozen, Model, Scratch, Segment, State};
 use crate::sampling::{log_sum_exp, Sampler};
 use crate::textgen::{ChatMessage, Completion, FinishReason, GenerationOptions, StepEvent, TextGenerator};
 use crate::tokenizer::{StreamDecoder, Tokenizer};
@@ -37,8 +43,9 @@ pub struct Engine {
     tokenizer: Tokenizer,
     template: ChatTemplate,
     info: ModelInfo,
-    /// The last prompt read, and the state after reading it.
-    prompt_cache: Option<(Vec<u32>, State)>,
+    /// The last prompt read, and its frozen cache.
+    prompt_cache: Option<(Vec<u32>, Rc<Frozen>)>,
+    scratch: Scratch,
 }
 
 /// One sequence of a job.
@@ -63,10 +70,15 @@ pub struct Job {
     prompt: Vec<u32>,
     /// Prompt tokens already in `prompt_state`.
     read: usize,
+    /// The prompt's cache while it is being read.
     prompt_state: Option<State>,
+    /// The prompt's cache once read, shared by every sequence.
+    prompt_frozen: Option<Rc<Frozen>>,
     prompt_logits: Vec<f32>,
     options: GenerationOptions,
     sequences: Vec<Sequence>,
+    /// Events of the last batched step not yet handed out.
+    pending: VecDeque<StepEvent>,
 }
 
 impl Job {
@@ -101,7 +113,7 @@ impl Engine {
             layers: c.n_layer,
             weight_bytes: model.memory_bytes(),
         };
-        Ok(Engine { model, tokenizer, template, info, prompt_cache: None })
+        Ok(Engine { model, tokenizer, template, info, prompt_cache: None, scratch: Scratch::default() })
     }
 
     /// Loads from a complete GGUF file in memory.
@@ -147,15 +159,13 @@ impl Engine {
             .collect())
     }
 
-    /// The KV cache to start `prompt` from: the cached prompt state cut to
-    /// the common prefix (leaving at least one token to read for logits).
-    fn reusable_state(&mut self, prompt: &[u32]) -> (State, usize) {
-        if let Some((ids, state)) = &self.prompt_cache {
+    /// The KV cache to start `prompt` from: the cached prompt's cut to the
+    /// common prefix (leaving at least one token to read for logits).
+    fn reusable_state(&self, prompt: &[u32]) -> (State, usize) {
+        if let Some((ids, frozen)) = &self.prompt_cache {
             let common = ids.iter().zip(prompt).take_while(|(a, b)| a == b).count().min(prompt.len() - 1);
             if common > 0 {
-                let mut state = state.clone();
-                self.model.truncate(&mut state, common);
-                return (state, common);
+                return (self.model.state_from(frozen, common), common);
             }
         }
         (self.model.new_state(), 0)
@@ -169,51 +179,77 @@ impl Engine {
         }
         let state = job.prompt_state.as_mut().ok_or_else(|| Error::Internal("prompt state missing".into()))?;
         let end = (job.read + PREFILL_CHUNK).min(job.prompt.len());
-        let logits = self.model.forward(&job.prompt[job.read..end], state, false)?;
+        let tokens = &job.prompt[job.read..end];
+        let logits = self.model.forward_batch(&mut [Segment { tokens, state }], &mut self.scratch, false)?;
         job.read = end;
         if end == job.prompt.len() {
+            let frozen = state.freeze();
+            job.prompt_state = None;
             job.prompt_logits = logits;
-            self.prompt_cache = Some((job.prompt.clone(), state.clone()));
+            self.prompt_cache = Some((job.prompt.clone(), frozen.clone()));
+            job.prompt_frozen = Some(frozen);
         }
         Ok(())
     }
 
-    /// Draws one token for `seq`, updating its text and finish state;
-    /// returns the newly safe-to-show text.
-    fn decode_step(&mut self, job: &mut Job, index: usize) -> Result<String> {
+    /// Draws one token for every unfinished sequence, then runs the ones
+    /// that continue through the model as one batch.
+    fn decode_step(&mut self, job: &mut Job) -> Result<()> {
         let context = self.model.config().context_length;
-        let seq = &mut job.sequences[index];
-        if seq.state.is_none() {
-            seq.state = job.prompt_state.clone();
-            seq.logits = job.prompt_logits.clone();
+        let frozen = job.prompt_frozen.clone().ok_or_else(|| Error::Internal("prompt not read".into()))?;
+        let mut continuing = Vec::new();
+        for (index, seq) in job.sequences.iter_mut().enumerate() {
+            if seq.finished.is_some() {
+                continue;
+            }
+            if seq.state.is_none() {
+                seq.state = Some(self.model.state_from(&frozen, frozen.len()));
+                seq.logits = job.prompt_logits.clone();
+            }
+            let token = seq.sampler.sample(&seq.logits, &seq.generated);
+            seq.logprob_sum += (seq.logits[token as usize] - log_sum_exp(&seq.logits)) as f64;
+            seq.generated.push(token);
+            let stop = &job.options.stop;
+            let finished = if self.tokenizer.is_eog(token) {
+                Some(FinishReason::Eos)
+            } else {
+                let piece = seq.decoder.push(&self.tokenizer, token);
+                seq.text.push_str(&piece);
+                if let Some(cut) = find_stop(&seq.text, stop, seq.emitted) {
+                    seq.text.truncate(cut);
+                    Some(FinishReason::Stop)
+                } else if seq.generated.len() >= job.options.max_new_tokens as usize {
+                    Some(FinishReason::Length)
+                } else if seq.state.as_ref().map_or(0, State::len) >= context {
+                    Some(FinishReason::ContextFull)
+                } else {
+                    None
+                }
+            };
+            seq.finished = finished;
+            let text = flush_text(seq, stop, finished.is_some());
+            job.pending.push_back(StepEvent::Token { sequence: index, text });
+            match finished {
+                // Free this sequence's own cache as soon as it is done.
+                Some(_) => seq.state = None,
+                None => continuing.push(index),
+            }
         }
-        let state = seq.state.as_mut().ok_or_else(|| Error::Internal("sequence state missing".into()))?;
-        let token = seq.sampler.sample(&seq.logits, &seq.generated);
-        let lse = log_sum_exp(&seq.logits);
-        seq.logprob_sum += (seq.logits[token as usize] - lse) as f64;
-        seq.generated.push(token);
-
-        if self.tokenizer.is_eog(token) {
-            seq.finished = Some(FinishReason::Eos);
-            return Ok(flush_text(seq, &job.options.stop, true));
+        if continuing.is_empty() {
+            return Ok(());
         }
-        let piece = seq.decoder.push(&self.tokenizer, token);
-        seq.text.push_str(&piece);
-        if let Some(cut) = find_stop(&seq.text, &job.options.stop, seq.emitted) {
-            seq.text.truncate(cut);
-            seq.finished = Some(FinishReason::Stop);
-            return Ok(flush_text(seq, &job.options.stop, true));
+        let tokens: Vec<u32> = continuing.iter().map(|&i| *job.sequences[i].generated.last().unwrap_or(&0)).collect();
+        let mut segments = Vec::with_capacity(continuing.len());
+        for (seq, token) in job.sequences.iter_mut().filter(|s| s.finished.is_none()).zip(&tokens) {
+            let state = seq.state.as_mut().ok_or_else(|| Error::Internal("sequence state missing".into()))?;
+            segments.push(Segment { tokens: std::slice::from_ref(token), state });
         }
-        if seq.generated.len() >= job.options.max_new_tokens as usize {
-            seq.finished = Some(FinishReason::Length);
-            return Ok(flush_text(seq, &job.options.stop, true));
+        let logits = self.model.forward_batch(&mut segments, &mut self.scratch, false)?;
+        let vocab = self.model.config().vocab_size;
+        for (k, &i) in continuing.iter().enumerate() {
+            job.sequences[i].logits = logits[k * vocab..(k + 1) * vocab].to_vec();
         }
-        if state.len() >= context {
-            seq.finished = Some(FinishReason::ContextFull);
-            return Ok(flush_text(seq, &job.options.stop, true));
-        }
-        seq.logits = self.model.forward(&[token], state, false)?;
-        Ok(flush_text(seq, &job.options.stop, false))
+        Ok(())
     }
 }
 
@@ -315,24 +351,27 @@ impl TextGenerator for Engine {
             prompt: ids,
             read: 0,
             prompt_state: None,
+            prompt_frozen: None,
             prompt_logits: Vec::new(),
             options: options.clone(),
             sequences,
+            pending: VecDeque::new(),
         })
     }
 
     fn step(&mut self, job: &mut Job) -> Result<StepEvent> {
+        if let Some(event) = job.pending.pop_front() {
+            return Ok(event);
+        }
         if job.read < job.prompt.len() {
             self.prefill_step(job)?;
             return Ok(StepEvent::Token { sequence: 0, text: String::new() });
         }
-        if let Some(index) = job.sequences.iter().position(|s| s.finished.is_none()) {
-            let text = self.decode_step(job, index)?;
-            if job.sequences[index].finished.is_some() {
-                // Free this sequence's KV cache as soon as it is done.
-                job.sequences[index].state = None;
+        if job.sequences.iter().any(|s| s.finished.is_none()) {
+            self.decode_step(job)?;
+            if let Some(event) = job.pending.pop_front() {
+                return Ok(event);
             }
-            return Ok(StepEvent::Token { sequence: index, text });
         }
         Ok(StepEvent::Finished(
             job.sequences

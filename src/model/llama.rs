@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::gguf::Metadata;
+use crate::model::kv::State;
 use crate::model::ops::{self, add_in_place, rms_norm, Heads};
 use crate::quant::{Activations, Matrix, Weights};
 
@@ -140,20 +141,9 @@ pub struct Llama {
     inv_freq: Vec<f32>,
 }
 
-/// The per-sequence state: KV cache and reusable buffers.
+/// Buffers reused across forward passes (sized for the largest batch seen).
 #[derive(Debug, Clone, Default)]
-pub struct State {
-    /// Per layer, `[position][n_kv_head * head_dim]` keys (after rotation).
-    k: Vec<Vec<f32>>,
-    /// Per layer, `[position][n_kv_head * head_dim]` values.
-    v: Vec<Vec<f32>>,
-    /// Positions held in the cache.
-    len: usize,
-    buf: Buffers,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Buffers {
+pub struct Scratch {
     x: Vec<f32>,
     xn: Vec<f32>,
     acts: Activations,
@@ -169,31 +159,10 @@ struct Buffers {
     sin: Vec<f32>,
 }
 
-impl State {
-    /// Number of positions already processed.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Forgets positions from `len` on (keeps the prefix).
-    pub fn truncate(&mut self, len: usize, kv_dim: usize) {
-        if len < self.len {
-            for (k, v) in self.k.iter_mut().zip(&mut self.v) {
-                k.truncate(len * kv_dim);
-                v.truncate(len * kv_dim);
-            }
-            self.len = len;
-        }
-    }
-
-    /// Bytes held by the KV cache.
-    pub fn cache_bytes(&self) -> usize {
-        self.k.iter().chain(&self.v).map(|c| c.capacity() * 4).sum()
-    }
+/// Tokens to run for one sequence in a batched forward pass.
+pub struct Segment<'a> {
+    pub tokens: &'a [u32],
+    pub state: &'a mut State,
 }
 
 fn vector(tensors: &mut HashMap<String, Matrix>, name: &str, len: usize) -> Result<Vec<f32>> {
@@ -249,7 +218,7 @@ impl Llama {
     }
 
     pub fn new_state(&self) -> State {
-        State { k: vec![Vec::new(); self.config.n_layer], v: vec![Vec::new(); self.config.n_layer], ..State::default() }
+        State::new(self.config.n_layer, self.kv_dim())
     }
 
     /// Bytes held by the weights.
@@ -276,29 +245,33 @@ impl Llama {
         self.config.n_kv_head * self.config.head_dim
     }
 
-    /// Runs `tokens` at the next positions of `state` and returns logits:
-    /// for the last token only (`vocab_size` values), or for every token
-    /// (`tokens.len() * vocab_size`) when `all_logits`.
-    pub fn forward(&self, tokens: &[u32], state: &mut State, all_logits: bool) -> Result<Vec<f32>> {
+    /// Runs each segment's tokens at the next positions of its sequence, all
+    /// sequences in one batch (shared matrix products, separate attention),
+    /// and returns logits: per segment, for its last token only, or for every
+    /// token when `all_logits`; segments in order, `vocab_size` values each.
+    pub fn forward(&self, segments: &mut [Segment], b: &mut Scratch, all_logits: bool) -> Result<Vec<f32>> {
         let c = &self.config;
-        let n = tokens.len();
-        if n == 0 {
-            return Err(Error::Internal("forward called with no tokens".into()));
+        let n: usize = segments.iter().map(|s| s.tokens.len()).sum();
+        if segments.iter().any(|s| s.tokens.is_empty()) {
+            return Err(Error::Internal("forward called with an empty segment".into()));
         }
-        let p0 = state.len;
-        if p0 + n > c.context_length {
-            return Err(Error::ContextOverflow { needed: p0 + n, limit: c.context_length });
-        }
-        if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= c.vocab_size) {
-            return Err(Error::Internal(format!("token id {bad} outside the vocabulary of {}", c.vocab_size)));
+        for s in segments.iter() {
+            let needed = s.state.len() + s.tokens.len();
+            if needed > c.context_length {
+                return Err(Error::ContextOverflow { needed, limit: c.context_length });
+            }
+            if let Some(&bad) = s.tokens.iter().find(|&&t| t as usize >= c.vocab_size) {
+                return Err(Error::Internal(format!("token id {bad} outside the vocabulary of {}", c.vocab_size)));
+            }
         }
         let (dim, kv_dim) = (c.dim, self.kv_dim());
-        let b = &mut state.buf;
         b.x.resize(n * dim, 0.0);
-        for (t, &id) in tokens.iter().enumerate() {
-            self.embedding.row_f32(id as usize, &mut b.x[t * dim..(t + 1) * dim]);
+        for (row, &id) in segments.iter().flat_map(|s| s.tokens).enumerate() {
+            self.embedding.row_f32(id as usize, &mut b.x[row * dim..(row + 1) * dim]);
         }
-        self.rope_tables(p0, n, b);
+        self.rope_tables(segments, b);
+        let heads = Heads { n_head: c.n_head, n_kv_head: c.n_kv_head, head_dim: c.head_dim };
+        let scale = 1.0 / (c.head_dim as f32).sqrt();
 
         for (li, layer) in self.layers.iter().enumerate() {
             // Attention block.
@@ -312,11 +285,16 @@ impl Llama {
             layer.wv.matmul(&mut b.acts, &mut b.v);
             self.rotate(&mut b.q, c.n_head, &b.cos, &b.sin);
             self.rotate(&mut b.k, c.n_kv_head, &b.cos, &b.sin);
-            state.k[li].extend_from_slice(&b.k);
-            state.v[li].extend_from_slice(&b.v);
-            let heads = Heads { n_head: c.n_head, n_kv_head: c.n_kv_head, head_dim: c.head_dim };
-            let scale = 1.0 / (c.head_dim as f32).sqrt();
-            ops::attention(heads, scale, &b.q, &state.k[li], &state.v[li], p0, n, &mut b.scores, &mut b.att);
+            b.att.resize(n * dim, 0.0);
+            let mut row = 0;
+            for s in segments.iter_mut() {
+                let (m, p0) = (s.tokens.len(), s.state.len());
+                s.state.append(li, &b.k[row * kv_dim..(row + m) * kv_dim], &b.v[row * kv_dim..(row + m) * kv_dim]);
+                let view = s.state.layer(li);
+                let (q, att) = (&b.q[row * dim..(row + m) * dim], &mut b.att[row * dim..(row + m) * dim]);
+                ops::attention(heads, scale, q, &view, p0, m, &mut b.scores, att);
+                row += m;
+            }
             b.acts.set(&b.att, n);
             b.proj.resize(n * dim, 0.0);
             layer.wo.matmul(&mut b.acts, &mut b.proj);
@@ -334,32 +312,44 @@ impl Llama {
             layer.w_down.matmul(&mut b.acts, &mut b.proj);
             add_in_place(&mut b.x, &b.proj);
         }
-        state.len = p0 + n;
+        // Every layer appended its rows; only now do the positions count
+        // (attention above used `len()` as each segment's start).
+        for s in segments.iter_mut() {
+            s.state.advance(s.tokens.len());
+        }
 
-        let rows = if all_logits { 0..n } else { n - 1..n };
-        let first = rows.start;
-        let m = rows.len();
-        rms_norm(&b.x[first * dim..], &self.output_norm, c.norm_eps, &mut b.xn);
-        b.acts.set(&b.xn, m);
-        let mut logits = vec![0f32; m * c.vocab_size];
+        // Final norm and vocabulary projection for the rows that want logits.
+        let mut rows = Vec::new();
+        let mut start = 0;
+        for s in segments.iter() {
+            let m = s.tokens.len();
+            rows.extend(if all_logits { start..start + m } else { start + m - 1..start + m });
+            start += m;
+        }
+        let picked: Vec<f32> = rows.iter().flat_map(|&r| b.x[r * dim..(r + 1) * dim].iter().copied()).collect();
+        rms_norm(&picked, &self.output_norm, c.norm_eps, &mut b.xn);
+        b.acts.set(&b.xn, rows.len());
+        let mut logits = vec![0f32; rows.len() * c.vocab_size];
         let head = self.output.as_ref().unwrap_or(&self.embedding);
         head.matmul(&mut b.acts, &mut logits);
         Ok(logits)
     }
 
-    fn rope_tables(&self, p0: usize, n: usize, b: &mut Buffers) {
-        let half = self.inv_freq.len();
+    /// Cosines and sines of every new row's position.
+    fn rope_tables(&self, segments: &[Segment], b: &mut Scratch) {
         b.cos.clear();
         b.sin.clear();
-        for t in 0..n {
-            let p = (p0 + t) as f64;
-            for &f in &self.inv_freq {
-                let angle = p * f as f64;
-                b.cos.push(angle.cos() as f32);
-                b.sin.push(angle.sin() as f32);
+        for s in segments {
+            let p0 = s.state.len();
+            for t in 0..s.tokens.len() {
+                let p = (p0 + t) as f64;
+                for &f in &self.inv_freq {
+                    let angle = p * f as f64;
+                    b.cos.push(angle.cos() as f32);
+                    b.sin.push(angle.sin() as f32);
+                }
             }
         }
-        debug_assert_eq!(b.cos.len(), n * half);
     }
 
     /// Rotates pairs `(2i, 2i+1)` of each head's first `rope_dim` dimensions

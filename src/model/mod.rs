@@ -1,6 +1,7 @@
 //! Transformer architectures that run from GGUF weights, behind one `Model`
 //! type: the loader asks it which tensors to keep, the engine asks it for logits.
 
+pub mod kv;
 pub mod llama;
 pub mod ops;
 
@@ -31,8 +32,8 @@ pub enum Model {
     Llama(llama::Llama),
 }
 
-/// Per-sequence state (KV cache and buffers) of a [`Model`].
-pub type State = llama::State;
+pub use kv::{Frozen, State};
+pub use llama::{Scratch, Segment};
 
 /// Which architecture a file declares, checked against what this build runs.
 pub fn architecture(md: &Metadata) -> Result<String> {
@@ -75,17 +76,23 @@ impl Model {
         }
     }
 
-    /// Logits for the last of `tokens` (or for each, when `all_logits`).
+    /// One sequence: logits for the last of `tokens` (or for each, when
+    /// `all_logits`). Allocates its own scratch; loops use [`Model::forward_batch`].
     pub fn forward(&self, tokens: &[u32], state: &mut State, all_logits: bool) -> Result<Vec<f32>> {
+        self.forward_batch(&mut [Segment { tokens, state }], &mut Scratch::default(), all_logits)
+    }
+
+    /// Several sequences in one pass (see [`llama::Llama::forward`]).
+    pub fn forward_batch(&self, segments: &mut [Segment], scratch: &mut Scratch, all_logits: bool) -> Result<Vec<f32>> {
         match self {
-            Model::Llama(m) => m.forward(tokens, state, all_logits),
+            Model::Llama(m) => m.forward(segments, scratch, all_logits),
         }
     }
 
-    /// Drops cached positions from `len` on.
-    pub fn truncate(&self, state: &mut State, len: usize) {
+    /// A state that starts from the first `len` positions of a shared prefix.
+    pub fn state_from(&self, prefix: &std::rc::Rc<Frozen>, len: usize) -> State {
         match self {
-            Model::Llama(m) => state.truncate(len, m.kv_dim()),
+            Model::Llama(m) => State::from_prefix(prefix, len, m.kv_dim()),
         }
     }
 

@@ -2,6 +2,8 @@
 //! branch-free loops the compiler vectorizes (wasm SIMD128 included). wasm
 //! has no `exp` instruction and libm's is slow, so `exp` is a polynomial.
 
+use crate::model::kv::LayerView;
+
 /// `e^x` to about 2e-7 relative error: `x = n·ln2 + f` (Cody-Waite, ln2 in
 /// two parts so `f` is exact), `e^x = 2^n · e^f` with a degree-6 Taylor
 /// polynomial for |f| <= ln2/2. Saturates to e^-87 and e^88.
@@ -88,14 +90,19 @@ pub struct Heads {
 }
 
 /// Causal attention of `n` new queries (at positions `p0..p0+n`, rows of
-/// `n_head * head_dim`) over cached keys and values (rows of
-/// `n_kv_head * head_dim`, positions `0..p0+n`), scaled by `scale`.
+/// `n_head * head_dim`) over a sequence's cache, which already holds their
+/// keys and values (rows of `n_kv_head * head_dim`, positions `0..p0+n`,
+/// split into a shared prefix and the sequence's own rows).
 #[allow(clippy::too_many_arguments)]
-pub fn attention(h: Heads, scale: f32, q: &[f32], k: &[f32], v: &[f32], p0: usize, n: usize, scores: &mut Vec<f32>, out: &mut Vec<f32>) {
+pub fn attention(h: Heads, scale: f32, q: &[f32], kv: &LayerView, p0: usize, n: usize, scores: &mut Vec<f32>, out: &mut [f32]) {
     let (hd, q_dim, kv_dim) = (h.head_dim, h.n_head * h.head_dim, h.n_kv_head * h.head_dim);
     let group = h.n_head / h.n_kv_head;
-    out.clear();
-    out.resize(n * q_dim, 0.0);
+    let prefix = kv.k[0].len() / kv_dim;
+    fn row<'a>(part: &[&'a [f32]; 2], prefix: usize, kv_dim: usize, j: usize, off: usize, hd: usize) -> &'a [f32] {
+        let (slice, j) = if j < prefix { (part[0], j) } else { (part[1], j - prefix) };
+        &slice[j * kv_dim + off..][..hd]
+    }
+    out.fill(0.0);
     for t in 0..n {
         let visible = p0 + t + 1;
         scores.resize(visible, 0.0);
@@ -103,12 +110,12 @@ pub fn attention(h: Heads, scale: f32, q: &[f32], k: &[f32], v: &[f32], p0: usiz
             let kv_off = (head / group) * hd;
             let qh = &q[t * q_dim + head * hd..][..hd];
             for (j, s) in scores.iter_mut().enumerate() {
-                *s = dot(qh, &k[j * kv_dim + kv_off..][..hd]) * scale;
+                *s = dot(qh, row(&kv.k, prefix, kv_dim, j, kv_off, hd)) * scale;
             }
             softmax(scores);
             let oh = &mut out[t * q_dim + head * hd..][..hd];
             for (j, &w) in scores.iter().enumerate() {
-                for (o, &x) in oh.iter_mut().zip(&v[j * kv_dim + kv_off..][..hd]) {
+                for (o, &x) in oh.iter_mut().zip(row(&kv.v, prefix, kv_dim, j, kv_off, hd)) {
                     *o += w * x;
                 }
             }
