@@ -14,5 +14,7 @@ pub mod error;
 pub mod gguf;
 pub mod model;
 pub mod textgen;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, Result};
