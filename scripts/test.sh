@@ -17,7 +17,7 @@ run_native() { cargo test --all-targets --quiet && cargo test --doc --quiet; }
 # the optimized code that ships). The runner reads Chromium's flags from
 # webdriver.json.
 run_wasm_boundary() {
-    wasm-pack --quiet test --release --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER" -- --test web
+    wasm-pack test --release --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER" -- --test web
 }
 run_e2e() { (cd "$E2E_DIR" && node --test --test-reporter=spec --test-concurrency=1 ./*.test.mjs); }
 
