@@ -59,11 +59,14 @@ def model_dir() -> Path:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server_version = "banneret-serve"
-    sys_version = ""
+    # Keep-alive, as browsers expect; every response carries Content-Length.
+    protocol_version = "HTTP/1.1"
     mounts: list = []  # (url prefix, directory), longest prefix first
     extra_headers: list = []
     quiet = True
+
+    def version_string(self):
+        return "banneret-serve"
 
     def log_message(self, fmt, *args):
         if not self.quiet:
