@@ -41,7 +41,8 @@ setup_rust() {
     have cargo || die "cargo not found: install Rust with rustup (https://rustup.rs), then rerun"
     have rustup || die "rustup not found: the wasm32 target is added with rustup; install Rust with rustup"
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-        rustup target add wasm32-unknown-unknown
+        rustup target add wasm32-unknown-unknown \
+            || die "rustup could not add wasm32-unknown-unknown (it downloads from the Rust project's servers, not a package registry)"
     fi
 }
 
