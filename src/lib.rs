@@ -23,5 +23,7 @@ pub mod quant;
 pub mod sampling;
 pub mod textgen;
 pub mod tokenizer;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, Result};

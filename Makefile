@@ -1,0 +1,38 @@
+# Two commands matter (README): `make demo` and `make test`. Both install
+# what they need first (scripts/setup.sh), idempotently.
+.PHONY: demo test bench setup model build build-dev serve help
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+
+help:
+	@echo "make demo   - set up, build pkg/, serve the demo on http://127.0.0.1:$(PORT)/"
+	@echo "make test   - set up, then run every test (native, wasm in Chromium, end-to-end)"
+	@echo "make bench  - set up, build, run the browser benchmark and print a table (BENCH_ARGS=\"--runs 5\")"
+	@echo "make setup | model | build | build-dev | serve  - the single steps"
+
+demo:
+	PORT=$(PORT) scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+bench:
+	scripts/bench.sh $(BENCH_ARGS)
+
+setup:
+	scripts/setup.sh all
+
+model:
+	scripts/setup.sh model
+
+build:
+	scripts/setup.sh rust wasm-bindgen wasm-pack node
+	scripts/build-wasm.sh
+
+build-dev:
+	scripts/setup.sh rust wasm-bindgen wasm-pack
+	scripts/build-wasm.sh --dev
+
+serve:
+	python3 scripts/serve.py --port $(PORT)
