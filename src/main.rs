@@ -1,5 +1,7 @@
-//! `banneret`: the native command-line tool (see `cli::USAGE`).
+//! `banneret`: the native command-line tool (see `cli::USAGE`). On wasm32 the
+//! crate is a library only; this binary is empty there.
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     if argv.is_empty() || argv[0] == "--help" || argv[0] == "-h" {
@@ -14,3 +16,6 @@ fn main() {
         }
     }
 }
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

@@ -7,12 +7,13 @@
 //! stable [`Error::code`]. Nothing here panics on input.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::error::{Error, Result};
 use crate::gguf;
+use crate::textgen::{ChatMessage, GenerationOptions, StepEvent, TextGenerator};
 
 /// Runs one export: panic hook installed, error converted. The body builds
 /// its result with [`to_js`] while what it borrows is still alive.
@@ -77,4 +78,184 @@ pub fn inspect_model(bytes: &[u8]) -> Result<JsValue, JsError> {
             data_offset: header.data_offset,
         })
     })
+}
+
+/// Feeds a model file to the engine as it downloads: `push` each chunk, then
+/// `finish`. The file is never held whole in wasm memory.
+#[wasm_bindgen]
+pub struct ModelLoader {
+    inner: Option<crate::loader::ModelLoader>,
+}
+
+#[wasm_bindgen]
+impl ModelLoader {
+    /// `totalBytes`: the file's size when known (Content-Length), so a bad
+    /// file is reported before all of it has arrived.
+    #[wasm_bindgen(constructor)]
+    pub fn new(total_bytes: Option<f64>) -> ModelLoader {
+        console_error_panic_hook::set_once();
+        let total = total_bytes.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as u64);
+        ModelLoader { inner: Some(crate::loader::ModelLoader::new(total)) }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        let loader = self.inner.as_mut().ok_or_else(|| js_error(&finished()))?;
+        loader.push(chunk).map_err(|e| {
+            self.inner = None;
+            js_error(&e)
+        })
+    }
+
+    /// Bytes received so far.
+    #[wasm_bindgen(getter)]
+    pub fn received(&self) -> f64 {
+        self.inner.as_ref().map_or(0.0, |l| l.received() as f64)
+    }
+
+    /// Builds the engine (tokenizer, chat template, weights) once every byte
+    /// has arrived. The loader cannot be used afterwards.
+    pub fn finish(&mut self) -> Result<Engine, JsError> {
+        let loader = self.inner.take().ok_or_else(|| js_error(&finished()))?;
+        let loaded = loader.finish().map_err(|e| js_error(&e))?;
+        let engine = crate::engine::Engine::new(loaded).map_err(|e| js_error(&e))?;
+        Ok(Engine { inner: engine })
+    }
+}
+
+fn finished() -> Error {
+    Error::invalid_request("loader", "this loader already finished or failed; start a new one")
+}
+
+/// A loaded model, ready to generate.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: crate::engine::Engine,
+}
+
+/// A started generation, advanced by `Engine.step`.
+#[wasm_bindgen]
+pub struct Generation {
+    job: crate::engine::Job,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenizeRequest {
+    text: String,
+    /// Parse chat-template markers as special tokens (default true).
+    #[serde(default = "yes")]
+    special: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatRequest {
+    messages: Vec<ChatMessage>,
+}
+
+/// Either a raw `prompt` or chat `messages` (rendered with the model's template).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenerateRequest {
+    prompt: Option<String>,
+    messages: Option<Vec<ChatMessage>>,
+    #[serde(default)]
+    options: GenerationOptions,
+}
+
+/// What one `step` produced, for JavaScript.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+enum StepOut<'a> {
+    /// New text of one sequence (empty while the prompt is being read).
+    #[serde(rename_all = "camelCase")]
+    Token { sequence: usize, text: &'a str, prompt_read: usize, prompt_tokens: usize },
+    #[serde(rename_all = "camelCase")]
+    Done { completions: &'a [crate::textgen::Completion], prompt_tokens: usize },
+}
+
+/// Reads a request object. Through `serde_json::Value` first: serde-wasm-bindgen
+/// looks up only the fields a struct declares, so on its own it would let a
+/// typo like `temprature` pass silently instead of failing `deny_unknown_fields`.
+fn from_js<T: serde::de::DeserializeOwned>(what: &str, value: JsValue) -> Result<T> {
+    let json: serde_json::Value =
+        serde_wasm_bindgen::from_value(value).map_err(|e| Error::invalid_request(what, e.to_string()))?;
+    serde_json::from_value(json).map_err(|e| Error::invalid_request(what, e.to_string()))
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// `{architecture, name, vocab_size, context_length, layers, weight_bytes, kernels}`.
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        export(|| {
+            #[derive(Serialize)]
+            struct Info<'a> {
+                #[serde(flatten)]
+                model: &'a crate::engine::ModelInfo,
+                kernels: &'static str,
+            }
+            to_js(&Info { model: self.inner.info(), kernels: crate::quant::kernels::KERNELS })
+        })
+    }
+
+    /// `{text, special?}` → `{ids}`.
+    pub fn tokenize(&self, request: JsValue) -> Result<JsValue, JsError> {
+        export(|| {
+            let r: TokenizeRequest = from_js("tokenize", request)?;
+            #[derive(Serialize)]
+            struct Ids {
+                ids: Vec<u32>,
+            }
+            to_js(&Ids { ids: self.inner.tokenizer().encode(&r.text, r.special)? })
+        })
+    }
+
+    /// `{messages}` → the prompt string the model's chat template makes of them.
+    #[wasm_bindgen(js_name = renderChat)]
+    pub fn render_chat(&self, request: JsValue) -> Result<String, JsError> {
+        let run = || -> Result<String> {
+            let r: ChatRequest = from_js("renderChat", request)?;
+            self.inner.render_chat(&r.messages)
+        };
+        console_error_panic_hook::set_once();
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// `{prompt | messages, options}` → a generation to advance with `step`.
+    pub fn generate(&mut self, request: JsValue) -> Result<Generation, JsError> {
+        console_error_panic_hook::set_once();
+        let run = || -> Result<Generation> {
+            let r: GenerateRequest = from_js("generate", request)?;
+            let prompt = match (r.prompt, r.messages) {
+                (Some(p), None) => p,
+                (None, Some(m)) => self.inner.render_chat(&m)?,
+                _ => return Err(Error::invalid_request("prompt", "give exactly one of `prompt` or `messages`")),
+            };
+            Ok(Generation { job: self.inner.start(&prompt, &r.options)? })
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// Advances a generation by one prompt chunk or one token per sequence:
+    /// `{type: "token", sequence, text, promptRead, promptTokens}` or
+    /// `{type: "done", completions, promptTokens}`. Call it from a loop that
+    /// yields to the event loop, so a cancel message can arrive in between.
+    pub fn step(&mut self, generation: &mut Generation) -> Result<JsValue, JsError> {
+        export(|| {
+            let (read, total) = generation.job.prompt_progress();
+            match self.inner.step(&mut generation.job)? {
+                StepEvent::Token { sequence, text } => to_js(&StepOut::Token {
+                    sequence,
+                    text: &text,
+                    prompt_read: read.max(generation.job.prompt_progress().0),
+                    prompt_tokens: total,
+                }),
+                StepEvent::Finished(done) => to_js(&StepOut::Done { completions: &done, prompt_tokens: total }),
+            }
+        })
+    }
 }

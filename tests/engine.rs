@@ -1,6 +1,7 @@
 //! The generation loop on a tiny model built in the test: options behave as
 //! named, streaming adds up to the result, seeds reproduce, prompts share
 //! their cached prefix without changing results, and jobs can be cancelled.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

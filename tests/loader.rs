@@ -1,5 +1,6 @@
 //! Loading from bytes: chunked streaming equals one-shot loading, and every
 //! kind of bad file gives an error that names the problem.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

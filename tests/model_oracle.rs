@@ -1,5 +1,6 @@
 //! Our llama forward pass against candle-transformers' `quantized_llama` on
 //! tiny random models in each weight format: same file, same logits.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Teacher forcing against llama.cpp: feed the reference prompt and greedy
 //! continuation, and compare at every step the log-probabilities of
 //! llama.cpp's top-5 tokens with ours.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The chat template from the real GGUF renders the reference prompt exactly,
 //! and the whole path (template → tokens) gives llama.cpp's prompt ids.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod tokenizer_common;
 

@@ -3,6 +3,7 @@
 //! characters, glued and partial special tokens, long runs).
 //! Ground truth: tests/data/smollm2-tokenizer-extra.json, written by
 //! scripts/reference/tokenize-llamacpp.mjs with native llama.cpp.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod tokenizer_common;
 

@@ -5,6 +5,7 @@
 //! Gemma is not the default model, so this test is ignored unless asked for:
 //! `BANNERET_GEMMA_MODEL=/path/gemma-3-270m-q4_k_m.gguf cargo test --test tokenizer_gemma -- --ignored`
 //! (the GGUF comes from PyPI, see MODELS.md). When asked for, a missing model fails.
+#![cfg(not(target_arch = "wasm32"))]
 
 use banneret::gguf;
 use banneret::tokenizer::Tokenizer;

@@ -1,5 +1,6 @@
 //! The tokenizer against llama.cpp's own output for the default model
 //! (tests/data/smollm2-llamacpp.json, copied from the shared reference).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod tokenizer_common;
 

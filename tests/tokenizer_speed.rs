@@ -1,6 +1,7 @@
 //! Tokenizer speed and robustness on the real vocabulary: construction time,
 //! a ~2,000-character prompt well under 10 ms, and pathological inputs
 //! (huge runs) tokenized without error.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod tokenizer_common;
 

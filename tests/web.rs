@@ -3,8 +3,11 @@
 //! Run with `make test` (or `wasm-pack test --headless --chrome`).
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use banneret::gguf::{self, Value};
-use banneret::wasm::{inspect_model, version};
+use banneret::wasm::{inspect_model, version, Engine, ModelLoader};
+use candle_core::quantized::GgmlDType;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -30,8 +33,10 @@ fn get(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &key.into()).unwrap()
 }
 
-fn thrown(result: Result<JsValue, wasm_bindgen::JsError>) -> js_sys::Error {
-    let err: JsValue = result.expect_err("should have thrown").into();
+#[track_caller]
+fn thrown<T>(result: Result<T, wasm_bindgen::JsError>) -> js_sys::Error {
+    let Err(err) = result else { panic!("should have thrown") };
+    let err: JsValue = err.into();
     err.dyn_into::<js_sys::Error>().expect("a JS Error object")
 }
 
@@ -104,5 +109,82 @@ fn truncated_file_throws_truncated_model() {
 #[wasm_bindgen_test]
 fn empty_input_throws_not_panics() {
     let err = thrown(inspect_model(&[]));
+    assert_eq!(String::from(err.name()), "truncated_model");
+}
+
+/// Parses a JS object literal written as JSON.
+fn js(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+fn tiny_engine() -> Engine {
+    let bytes = common::tiny::gguf_bytes(5, GgmlDType::Q4_1);
+    let mut loader = ModelLoader::new(Some(bytes.len() as f64));
+    for chunk in bytes.chunks(10_000) {
+        loader.push(chunk).unwrap();
+    }
+    assert_eq!(loader.received(), bytes.len() as f64);
+    loader.finish().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn a_model_streamed_in_chunks_generates_step_by_step() {
+    let mut engine = tiny_engine();
+    let info = engine.info().unwrap();
+    assert_eq!(get(&info, "architecture").as_string().as_deref(), Some("llama"));
+    assert!(get(&info, "kernels").as_string().unwrap().starts_with("wasm "));
+    let ids = get(&engine.tokenize(js(r#"{"text": "<|im_start|>the"}"#)).unwrap(), "ids");
+    assert_eq!(Array::from(&ids).get(0).as_f64(), Some(1.0), "chat markers are special by default");
+
+    let request = js(r#"{"messages": [{"role": "user", "content": "hi"}],
+                          "options": {"max_new_tokens": 6, "temperature": 0, "num_return_sequences": 2}}"#);
+    let mut generation = engine.generate(request).unwrap();
+    let mut streamed = [String::new(), String::new()];
+    let done = loop {
+        let out = engine.step(&mut generation).unwrap();
+        match get(&out, "type").as_string().as_deref() {
+            Some("token") => {
+                let seq = get(&out, "sequence").as_f64().unwrap() as usize;
+                streamed[seq].push_str(&get(&out, "text").as_string().unwrap());
+                assert!(get(&out, "promptTokens").as_f64().unwrap() > 0.0);
+            }
+            Some("done") => break out,
+            other => panic!("unexpected step type {other:?}"),
+        }
+    };
+    let completions = Array::from(&get(&done, "completions"));
+    assert_eq!(completions.length(), 2);
+    for (i, c) in completions.iter().enumerate() {
+        assert_eq!(get(&c, "text").as_string().unwrap(), streamed[i]);
+        assert_eq!(Array::from(&get(&c, "token_ids")).length(), 6);
+        assert_eq!(get(&c, "finish_reason").as_string().as_deref(), Some("length"));
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_typo_in_the_options_is_an_invalid_request_naming_it() {
+    let mut engine = tiny_engine();
+    let err = thrown(engine.generate(js(r#"{"prompt": "the", "options": {"temprature": 0.5}}"#)));
+    assert_eq!(String::from(err.name()), "invalid_request");
+    assert!(String::from(err.message()).contains("temprature"), "{}", String::from(err.message()));
+    let err = thrown(engine.generate(js(r#"{"prompt": "the", "options": {"top_p": 7}}"#)));
+    assert!(String::from(err.message()).contains("top_p"));
+    let err = thrown(engine.generate(js(r#"{"options": {}}"#)));
+    assert!(String::from(err.message()).contains("prompt"));
+}
+
+#[wasm_bindgen_test]
+fn a_bad_model_stream_fails_by_name_and_the_loader_says_it_is_spent() {
+    let mut loader = ModelLoader::new(None);
+    let err = thrown(loader.push(b"<!doctype html><html>not found</html>"));
+    // The header is only judged once 4 magic bytes are there; HTML fails at once.
+    assert_eq!(String::from(err.name()), "invalid_model");
+    let err = thrown(loader.push(b"more"));
+    assert_eq!(String::from(err.name()), "invalid_request");
+
+    let bytes = common::tiny::gguf_bytes(5, GgmlDType::Q8_0);
+    let mut loader = ModelLoader::new(Some(bytes.len() as f64));
+    loader.push(&bytes[..bytes.len() / 2]).unwrap();
+    let err = thrown(loader.finish());
     assert_eq!(String::from(err.name()), "truncated_model");
 }

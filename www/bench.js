@@ -21,7 +21,7 @@ async function coldLoad() {
     const tWasm = performance.now();
     const bytes = await downloadBytes(`models/${encodeURIComponent(model.file)}`, { expectedBytes: model.bytes });
     const tFetch = performance.now();
-    const info = await client.request(Kind.inspectModel, { bytes: bytes.buffer }, [bytes.buffer]);
+    const info = await client.request(Kind.inspectModel, { bytes: bytes.buffer }, { transfer: [bytes.buffer] });
     const tReady = performance.now();
     const { wasmMemoryBytes } = await client.request(Kind.memory);
     if (info.architecture !== "llama") throw new Error(`unexpected architecture ${info.architecture}`);

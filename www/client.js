@@ -1,6 +1,7 @@
-// The page's handle on the worker: request(kind, payload, transfer) returns a
-// promise settled by the response with the same id. A worker that dies
-// rejects what it was doing and is started afresh on the next request.
+// The page's handle on the worker: request(kind, payload, { transfer, onEvent })
+// returns a promise settled by the response with the same id; events for that
+// id go to onEvent first. A worker that dies rejects what it was doing and is
+// started afresh on the next request.
 import { Kind, WorkerError, errorFromWire } from "./protocol.js";
 
 export { Kind };
@@ -15,13 +16,19 @@ export class WorkerClient {
     this.#url = url;
   }
 
-  request(kind, payload = {}, transfer = []) {
+  request(kind, payload = {}, { transfer = [], onEvent = () => {} } = {}) {
+    return this.start(kind, payload, { transfer, onEvent }).done;
+  }
+
+  // Like request, but also returns the id (to cancel it later).
+  start(kind, payload = {}, { transfer = [], onEvent = () => {} } = {}) {
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+    const done = new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, onEvent });
       worker.postMessage({ ...payload, id, kind }, transfer);
     });
+    return { id, done };
   }
 
   terminate() {
@@ -34,6 +41,7 @@ export class WorkerClient {
     worker.onmessage = ({ data }) => {
       const pending = this.#pending.get(data.id);
       if (!pending) return;
+      if (data.event) return pending.onEvent(data.event);
       this.#pending.delete(data.id);
       if (data.ok) pending.resolve(data.value);
       else pending.reject(errorFromWire(data.error));

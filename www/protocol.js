@@ -2,6 +2,7 @@
 // worker.js and client.js.
 //
 // Request  (page → worker): { id, kind, ...payload }     (ids are unique per client)
+// Event    (worker → page): { id, event: {...} }          (zero or more, before the response)
 // Response (worker → page): { id, ok: true, value } or { id, ok: false, error: { name, message } }
 // Error names are the crate's error codes (e.g. "invalid_model"), or one of
 // WorkerError for failures outside the wasm exports.
@@ -12,6 +13,15 @@ export const Kind = Object.freeze({
   // payload: { bytes: ArrayBuffer } (transferred, not copied) → value: the
   // inspectModel summary { architecture, name, version, tensorCount, metadataKeys, dataOffset }
   inspectModel: "inspectModel",
+  // payload: { url, expectedBytes? } → events { type: "progress", loaded, total } as
+  // bytes arrive (they go straight into the engine) → value: the model's info
+  loadModel: "loadModel",
+  // payload: { prompt | messages, options } → events { type: "token", sequence, text,
+  // promptRead, promptTokens } → value: { completions, promptTokens, timings }
+  generate: "generate",
+  // payload: { target } (the id of a generate request) → value: { cancelled: bool };
+  // the target then fails with WorkerError.cancelled
+  cancel: "cancel",
   // payload: {} → value: { wasmMemoryBytes } (current size of the wasm linear memory;
   // it only grows, so after a workload it is that workload's peak)
   memory: "memory",
@@ -24,6 +34,12 @@ export const WorkerError = Object.freeze({
   unknownKind: "unknown_kind",
   // The worker died (a wasm trap, out of memory); the client restarts it on the next request.
   crashed: "worker_crashed",
+  // generate before loadModel finished.
+  noModel: "no_model",
+  // The model download failed (HTTP status, short body).
+  download: "download_failed",
+  // A cancel request stopped it (the crate's own code for cancellation).
+  cancelled: "cancelled",
 });
 
 // Rebuilds an Error from its { name, message } wire form (structured clone

@@ -1,18 +1,106 @@
 // Module worker owning the one wasm instance: all heavy work runs here, never
-// on the page's thread. Answers each request of protocol.js by its id.
+// on the page's thread. Answers each request of protocol.js by its id; long
+// requests (loadModel, generate) post events first and run one at a time.
 import init, * as wasm from "./pkg/banneret.js";
 import { Kind, WorkerError, errorToWire } from "./protocol.js";
 
 let instance = null;
+let engine = null;
+// Ids of generate requests asked to stop; checked between steps.
+const cancelled = new Set();
+// Long requests run one after another, in arrival order.
+let queue = Promise.resolve();
+
+function workerError(name, message) {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+// Lets queued messages (a cancel) run between two steps of a generation.
+// A MessageChannel round trip is a task without setTimeout's 4 ms clamp.
+const channel = new MessageChannel();
+let wake = null;
+channel.port1.onmessage = () => wake?.();
+const yieldToEvents = () => new Promise((resolve) => { wake = resolve; channel.port2.postMessage(null); });
+// Steps run back to back for this long before yielding.
+const SLICE_MS = 8;
+
+async function loadModel({ url, expectedBytes }, emit) {
+  const response = await fetch(url);
+  if (!response.ok) throw workerError(WorkerError.download, `GET ${url}: HTTP ${response.status} ${response.statusText}`);
+  const declared = Number(response.headers.get("Content-Length"));
+  const total = Number.isSafeInteger(declared) && declared > 0 ? declared : expectedBytes;
+  engine?.free();
+  engine = null;
+  const loader = new wasm.ModelLoader(total ?? undefined);
+  try {
+    const reader = response.body.getReader();
+    let loaded = 0;
+    emit({ type: "progress", loaded, total });
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      loader.push(value);
+      loaded += value.byteLength;
+      emit({ type: "progress", loaded, total });
+    }
+    if (total !== undefined && loaded !== total) {
+      throw workerError(WorkerError.download, `GET ${url}: body ended after ${loaded} of ${total} bytes`);
+    }
+    engine = loader.finish();
+  } finally {
+    loader.free();
+  }
+  return engine.info();
+}
+
+async function generate(id, request, emit) {
+  if (!engine) throw workerError(WorkerError.noModel, "no model is loaded: send loadModel first");
+  const started = performance.now();
+  let firstToken = null;
+  const generation = engine.generate(request);
+  try {
+    let sliceStart = performance.now();
+    for (;;) {
+      if (cancelled.delete(id)) throw workerError(WorkerError.cancelled, "cancelled");
+      const out = engine.step(generation);
+      if (out.type === "done") {
+        const total = performance.now() - started;
+        return { ...out, timings: { firstTokenMs: firstToken, totalMs: total } };
+      }
+      if (out.text) {
+        firstToken ??= performance.now() - started;
+        emit(out);
+      } else if (out.promptRead < out.promptTokens) {
+        emit(out);
+      }
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldToEvents();
+        sliceStart = performance.now();
+      }
+    }
+  } finally {
+    generation.free();
+  }
+}
 
 const handlers = {
   [Kind.version]: () => ({ version: wasm.version() }),
   [Kind.inspectModel]: ({ bytes }) => wasm.inspectModel(new Uint8Array(bytes)),
+  [Kind.loadModel]: (payload, emit) => loadModel(payload, emit),
+  [Kind.generate]: (payload, emit, id) => generate(id, payload, emit),
+  [Kind.cancel]: ({ target }) => {
+    cancelled.add(target);
+    return { cancelled: true };
+  },
   [Kind.memory]: () => ({ wasmMemoryBytes: instance.memory.buffer.byteLength }),
 };
 for (const kind of Object.values(Kind)) {
   if (!handlers[kind]) throw new Error(`worker.js: no handler for message kind '${kind}'`);
 }
+// Kinds that take turns; the others answer at once (a cancel must not wait).
+const QUEUED = new Set([Kind.loadModel, Kind.generate]);
 
 const ready = init().then(
   (exports) => {
@@ -29,9 +117,18 @@ self.onmessage = async ({ data: { id, kind, ...payload } }) => {
   if (!handler) {
     return self.postMessage({ id, ok: false, error: { name: WorkerError.unknownKind, message: `unknown message kind '${kind}'` } });
   }
-  try {
-    self.postMessage({ id, ok: true, value: await handler(payload) });
-  } catch (e) {
-    self.postMessage({ id, ok: false, error: errorToWire(e) });
+  const emit = (event) => self.postMessage({ id, event });
+  const run = async () => {
+    try {
+      self.postMessage({ id, ok: true, value: await handler(payload, emit, id) });
+    } catch (e) {
+      self.postMessage({ id, ok: false, error: errorToWire(e) });
+    }
+  };
+  if (QUEUED.has(kind)) {
+    queue = queue.then(run);
+    await queue;
+  } else {
+    await run();
   }
 };

@@ -1,6 +1,7 @@
 // The demo page end to end in headless Chromium, under the server's CSP: the
-// real model downloads with a byte-accurate progress bar, is transferred to
-// the worker and inspected there, and nothing is reported as wrong.
+// worker downloads the real model with a byte-accurate progress bar, loads it
+// as the bytes arrive, streams a completion token by token, stops on
+// request, and nothing is reported as wrong.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
@@ -65,19 +66,21 @@ test("page loads the wasm in its worker under a strict CSP", async () => {
   await page.close();
 });
 
-test("the real model downloads byte-accurately and is inspected in the worker", async () => {
-  const { page, problems } = await openDemo();
+async function loadDemoModel(page) {
   await page.click("#load");
   await page.waitForSelector("body[data-state=ready], body[data-state=error]", { timeout: 180_000 });
   assert.equal(await page.getAttribute("body", "data-state"), "ready", await page.textContent("#status"));
+}
+
+test("the real model downloads byte-accurately and streams a completion", async () => {
+  const { page, problems } = await openDemo();
+  await loadDemoModel(page);
 
   const bar = await page.$eval("#progress", (p) => ({ value: p.value, max: p.max, ...p.dataset }));
   assert.equal(bar.max, MODEL_BYTES);
   assert.equal(bar.value, MODEL_BYTES);
   assert.equal(Number(bar.loaded), MODEL_BYTES);
-  assert.equal(bar.transferred, "true", "the model's ArrayBuffer is transferred to the worker, not copied");
   assert.equal(await page.textContent("#progress-text"), `${MODEL_BYTES.toLocaleString("en-US")} of ${MODEL_BYTES.toLocaleString("en-US")} bytes`);
-
   const steps = await page.evaluate(() => window.__progress);
   assert.ok(steps.length > 2, `progress updated only ${steps.length} times`);
   assert.deepEqual(steps[0], [0, MODEL_BYTES]);
@@ -86,15 +89,55 @@ test("the real model downloads byte-accurately and is inspected in the worker", 
     assert.ok(steps[i][0] >= steps[i - 1][0], `progress went back at update ${i}`);
     assert.equal(steps[i][1], MODEL_BYTES);
   }
-
   assert.equal(await page.textContent("#architecture"), "llama");
-  assert.equal(await page.textContent("#gguf-version"), "3");
-  assert.ok(Number(await page.textContent("#tensor-count")) > 0);
-  const keys = await page.$$eval("#keys li", (lis) => lis.map((li) => li.textContent));
-  for (const key of ["general.architecture", "tokenizer.ggml.tokens", "tokenizer.chat_template", "llama.block_count"]) {
-    assert.ok(keys.includes(key), `metadata key ${key} is listed`);
-  }
+  assert.match(await page.textContent("#kernels"), /^wasm /);
+
+  // Stream: record the output's text after every change while generating.
+  await page.evaluate(() => {
+    window.__chunks = [];
+    new MutationObserver(() => window.__chunks.push(document.getElementById("output").textContent)).observe(
+      document.getElementById("output"),
+      { childList: true, characterData: true, subtree: true },
+    );
+  });
+  await page.fill("#temperature", "0");
+  await page.fill("#max-new-tokens", "40");
+  await page.click("#generate");
+  await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 120_000 });
+  assert.equal(await page.getAttribute("body", "data-state"), "done", await page.textContent("#gen-stats"));
+  const text = await page.textContent("#output");
+  assert.ok(text.trim().length > 10, `completion: ${JSON.stringify(text)}`);
+  const chunks = await page.evaluate(() => window.__chunks);
+  const partial = chunks.filter((c) => c.length > 0 && c.length < text.length);
+  assert.ok(partial.length >= 3, `the text arrived in ${partial.length} partial steps, not streamed`);
+  for (const c of partial) assert.ok(text.startsWith(c), `streamed text ${JSON.stringify(c)} is a prefix of the result`);
+  assert.match(await page.textContent("#gen-stats"), /prompt tokens; \d+ generated \((eos|length|stop)\)/);
+  // Greedy decoding is deterministic: the same request gives the same text.
+  await page.click("#generate");
+  await page.waitForSelector("body[data-state=done]", { timeout: 120_000 });
+  assert.equal(await page.textContent("#output"), text);
+
   problems.push(...(await page.evaluate(() => window.__cspViolations)).map((v) => `csp: ${v}`));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("Stop cancels a generation between tokens and the next one works", async () => {
+  const { page, problems } = await openDemo();
+  await loadDemoModel(page);
+  await page.fill("#max-new-tokens", "400");
+  await page.fill("#message", "Write a long story about a mountain hike, with many details.");
+  await page.click("#generate");
+  await page.waitForFunction(() => document.getElementById("output").textContent.length > 0, null, { timeout: 60_000 });
+  await page.click("#stop");
+  await page.waitForSelector("body[data-state=stopped], body[data-state=done], body[data-state=error]", { timeout: 30_000 });
+  assert.equal(await page.getAttribute("body", "data-state"), "stopped", await page.textContent("#gen-stats"));
+  assert.equal(await page.textContent("#gen-stats"), "Stopped.");
+  await page.fill("#max-new-tokens", "8");
+  await page.click("#generate");
+  await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 60_000 });
+  assert.equal(await page.getAttribute("body", "data-state"), "done", await page.textContent("#gen-stats"));
+  assert.ok((await page.textContent("#output")).length > 0);
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -106,7 +149,7 @@ test("errors from the wasm reach the page as Errors named by their code", async 
     const client = new WorkerClient();
     const bytes = new TextEncoder().encode("PK\u0003\u0004 a zip file, not a model");
     try {
-      await client.request(Kind.inspectModel, { bytes: bytes.buffer }, [bytes.buffer]);
+      await client.request(Kind.inspectModel, { bytes: bytes.buffer }, { transfer: [bytes.buffer] });
       return { thrown: false };
     } catch (e) {
       // The worker keeps serving after an error.
@@ -129,7 +172,7 @@ test("a model URL that 404s is reported on the page, not thrown away", async () 
   await page.route(`**/models/${encodeURIComponent(basename(MODEL))}`, (route) => route.fulfill({ status: 404, body: "no" }));
   await page.click("#load");
   await page.waitForSelector("body[data-state=error]", { timeout: 30_000 });
-  assert.match(await page.textContent("#status"), /^download_failed: GET models\/.*HTTP 404/);
+  assert.match(await page.textContent("#status"), /^download_failed: GET http:\/\/.*\/models\/.*HTTP 404/);
   assert.equal(await page.getAttribute("#status", "data-state"), "error");
   await page.close();
 });
