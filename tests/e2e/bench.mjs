@@ -26,9 +26,6 @@ const MAX_OTHER = Number(opts["max-other-cores"]);
 
 // What the engine will add (issue "Speed"): name → why it is not measured yet.
 const PENDING = {
-  "time to first token": "needs the engine's generate export",
-  "prefill tokens/s": "needs the engine's generate export",
-  "decode tokens/s": "needs the engine's generate export",
   "time to first banner": "needs the marketing pipeline's write export",
   "wllama side by side": "@wllama/wllama not added yet",
 };
@@ -62,9 +59,12 @@ async function main() {
       await page.goto(`${server.url}bench.html`);
       await page.waitForSelector("html[data-ready=true]");
       const result = await page.evaluate(() => window.banneretBench.coldLoad());
+      const gen = await page.evaluate(() => window.banneretBench.generation({ newTokens: 128 }));
       if (errors.length) throw new Error(`run ${run}: page errors: ${errors.join("; ")}`);
-      for (const [k, v] of Object.entries(result)) (samples[k] ??= []).push(v);
-      process.stderr.write(`run ${run}/${RUNS}: cold load ${result.coldLoadMs.toFixed(0)} ms\n`);
+      for (const [k, v] of Object.entries({ ...result, ...gen })) (samples[k] ??= []).push(v);
+      process.stderr.write(
+        `run ${run}/${RUNS}: cold load ${result.coldLoadMs.toFixed(0)} ms, prefill ${gen.prefillTokensPerS.toFixed(1)} tok/s, decode ${gen.decodeTokensPerS.toFixed(1)} tok/s (${result.kernels})\n`,
+      );
       await context.close();
     }
     // Measured while Chromium and the server still run, so their CPU counts as ours.
@@ -78,11 +78,15 @@ async function main() {
   const mib = (v) => `${(v / 2 ** 20).toFixed(1)} MiB`;
   const rows = [["metric", "median", "min", "max"]];
   const add = (name, key, fmt) => rows.push([name, fmt(median(samples[key])), fmt(Math.min(...samples[key])), fmt(Math.max(...samples[key]))]);
+  const rate = (v) => `${v.toFixed(1)} tok/s`;
   add("wasm ready (worker + compile)", "wasmReadyMs", ms);
-  add("model fetch (127.0.0.1)", "modelFetchMs", ms);
-  add("model handoff to wasm", "modelHandoffMs", ms);
+  add("model fetch + load (streamed)", "modelLoadMs", ms);
   add("cold load (total)", "coldLoadMs", ms);
   add("wasm memory after load", "wasmMemoryBytes", mib);
+  add(`time to first token (${samples.promptTokens[0]}-token prompt)`, "timeToFirstTokenMs", ms);
+  add("prefill", "prefillTokensPerS", rate);
+  add(`decode (${samples.generatedTokens[0]} tokens, greedy)`, "decodeTokensPerS", rate);
+  add("peak wasm memory", "peakWasmMemoryBytes", mib);
   rows.push([".wasm size raw / gzip (zlib -9)", `${wasm.length}`, `${gzipSync(wasm, { level: 9 }).length}`, "bytes"]);
 
   console.log(`\nbanneret benchmark — ${RUNS} runs, headless Chromium, model ${statSync(model).size} bytes, ${opts.isolate ? "cross-origin isolated" : "not isolated"}`);
