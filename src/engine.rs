@@ -30,6 +30,8 @@ pub const PREFILL_CHUNK: usize = 64;
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
     pub architecture: String,
+    /// Whether the model has a chat template (instruction-tuned) or takes plain prompts.
+    pub chat: bool,
     pub name: Option<String>,
     pub vocab_size: usize,
     pub context_length: usize,
@@ -41,7 +43,8 @@ pub struct ModelInfo {
 pub struct Engine {
     model: Model,
     tokenizer: Tokenizer,
-    template: ChatTemplate,
+    /// `None` for base models without a template (and without ChatML markers).
+    template: Option<ChatTemplate>,
     info: ModelInfo,
     /// The last prompt read, and its frozen cache.
     prompt_cache: Option<(Vec<u32>, Rc<Frozen>)>,
@@ -96,21 +99,26 @@ impl Engine {
     pub fn new(loaded: Loaded) -> Result<Engine> {
         let Loaded { metadata, model } = loaded;
         let tokenizer = Tokenizer::from_metadata(&metadata)?;
-        if tokenizer.vocab_size() > model.config().vocab_size {
+        if tokenizer.vocab_size() > model.shape().vocab_size {
             return Err(Error::MissingMetadata(format!(
                 "the tokenizer has {} tokens but the model's embedding only {}",
                 tokenizer.vocab_size(),
-                model.config().vocab_size
+                model.shape().vocab_size
             )));
         }
-        let template = ChatTemplate::from_metadata(&metadata, &tokenizer)?;
-        let c = model.config();
+        // A broken template is an error; a missing one means raw prompts only.
+        let template = match metadata.get("tokenizer.chat_template") {
+            Some(_) => Some(ChatTemplate::from_metadata(&metadata, &tokenizer)?),
+            None => ChatTemplate::from_metadata(&metadata, &tokenizer).ok(),
+        };
+        let c = model.shape();
         let info = ModelInfo {
             architecture: metadata.str("general.architecture")?.to_string(),
+            chat: template.is_some(),
             name: metadata.opt_str("general.name")?.map(str::to_string),
             vocab_size: c.vocab_size,
             context_length: c.context_length,
-            layers: c.n_layer,
+            layers: c.layers,
             weight_bytes: model.memory_bytes(),
         };
         Ok(Engine { model, tokenizer, template, info, prompt_cache: None, scratch: Scratch::default() })
@@ -143,7 +151,7 @@ impl Engine {
         if continuation.is_empty() {
             return Ok(Vec::new());
         }
-        let vocab = self.model.config().vocab_size;
+        let vocab = self.model.shape().vocab_size;
         if let Some(bad) = prompt.iter().chain(continuation).find(|&&t| t as usize >= vocab) {
             return Err(Error::invalid_request("ids", format!("token id {bad} is outside the vocabulary of {vocab}")));
         }
@@ -195,7 +203,7 @@ impl Engine {
     /// Draws one token for every unfinished sequence, then runs the ones
     /// that continue through the model as one batch.
     fn decode_step(&mut self, job: &mut Job) -> Result<()> {
-        let context = self.model.config().context_length;
+        let context = self.model.shape().context_length;
         let frozen = job.prompt_frozen.clone().ok_or_else(|| Error::Internal("prompt not read".into()))?;
         let mut continuing = Vec::new();
         for (index, seq) in job.sequences.iter_mut().enumerate() {
@@ -245,7 +253,7 @@ impl Engine {
             segments.push(Segment { tokens: std::slice::from_ref(token), state });
         }
         let logits = self.model.forward_batch(&mut segments, &mut self.scratch, false)?;
-        let vocab = self.model.config().vocab_size;
+        let vocab = self.model.shape().vocab_size;
         for (k, &i) in continuing.iter().enumerate() {
             job.sequences[i].logits = logits[k * vocab..(k + 1) * vocab].to_vec();
         }
@@ -310,7 +318,13 @@ impl TextGenerator for Engine {
     type Job = Job;
 
     fn render_chat(&self, messages: &[ChatMessage]) -> Result<String> {
-        self.template.render(messages, true)
+        match &self.template {
+            Some(t) => t.render(messages, true),
+            None => Err(Error::Template(format!(
+                "model '{}' has no chat template (a base model): give it a plain prompt instead of messages",
+                self.info.name.as_deref().unwrap_or(&self.info.architecture)
+            ))),
+        }
     }
 
     fn start(&mut self, prompt: &str, options: &GenerationOptions) -> Result<Job> {
@@ -325,7 +339,7 @@ impl TextGenerator for Engine {
         if ids.is_empty() {
             return Err(Error::invalid_request("prompt", "must not be empty"));
         }
-        let limit = self.model.config().context_length;
+        let limit = self.model.shape().context_length;
         if ids.len() >= limit {
             return Err(Error::ContextOverflow { needed: ids.len() + 1, limit });
         }

@@ -18,7 +18,7 @@ fn compare(dtype: GgmlDType) {
     let mut theirs = ModelWeights::from_gguf(content, &mut cursor, &Device::Cpu).expect("candle model");
 
     let tokens: Vec<u32> = vec![1, 70, 80, 90, 100, 3, 200, 261, 5, 7, 11, 13];
-    let vocab = ours.config().vocab_size;
+    let vocab = ours.shape().vocab_size;
     let mut state = ours.new_state();
     // Prompt in one batch, then token by token, against candle fed one at a time.
     let batched = ours.forward(&tokens[..8], &mut state, true).unwrap();

@@ -44,7 +44,7 @@ fn top5_logprobs_match_llamacpp_under_teacher_forcing() {
             tokens.extend_from_slice(&generated[..generated.len() - 1]);
             let mut state = model.new_state();
             let logits = model.forward(&tokens, &mut state, true).expect("forward");
-            let vocab = model.config().vocab_size;
+            let vocab = model.shape().vocab_size;
             for (step, expected) in top5.iter().enumerate() {
                 let row = &logits[(prompt.len() - 1 + step) * vocab..][..vocab];
                 let lse = log_sum_exp(row);

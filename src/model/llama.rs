@@ -1,9 +1,8 @@
 //! The llama architecture (SmolLM2, Llama, Mistral-style GGUF files): RMSNorm,
 //! rotary attention with grouped key/value heads, SwiGLU feed-forward.
 //!
-//! Weights are immutable and shared; everything a sequence owns (its KV cache
-//! and scratch buffers) lives in [`State`], so one model serves many
-//! sequences and a prompt's state can be cloned to start several variants.
+//! Weights are immutable and shared; what a sequence owns (its KV cache)
+//! lives in [`State`], so one model serves many sequences, batched together.
 
 use std::collections::HashMap;
 
@@ -144,19 +143,19 @@ pub struct Llama {
 /// Buffers reused across forward passes (sized for the largest batch seen).
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
-    x: Vec<f32>,
-    xn: Vec<f32>,
-    acts: Activations,
-    q: Vec<f32>,
-    k: Vec<f32>,
-    v: Vec<f32>,
-    att: Vec<f32>,
-    scores: Vec<f32>,
-    proj: Vec<f32>,
-    gate: Vec<f32>,
-    up: Vec<f32>,
-    cos: Vec<f32>,
-    sin: Vec<f32>,
+    pub(super) x: Vec<f32>,
+    pub(super) xn: Vec<f32>,
+    pub(super) acts: Activations,
+    pub(super) q: Vec<f32>,
+    pub(super) k: Vec<f32>,
+    pub(super) v: Vec<f32>,
+    pub(super) att: Vec<f32>,
+    pub(super) scores: Vec<f32>,
+    pub(super) proj: Vec<f32>,
+    pub(super) gate: Vec<f32>,
+    pub(super) up: Vec<f32>,
+    pub(super) cos: Vec<f32>,
+    pub(super) sin: Vec<f32>,
 }
 
 /// Tokens to run for one sequence in a batched forward pass.
@@ -165,7 +164,7 @@ pub struct Segment<'a> {
     pub state: &'a mut State,
 }
 
-fn vector(tensors: &mut HashMap<String, Matrix>, name: &str, len: usize) -> Result<Vec<f32>> {
+pub(super) fn vector(tensors: &mut HashMap<String, Matrix>, name: &str, len: usize) -> Result<Vec<f32>> {
     let m = take(tensors, name, len, 1)?;
     match m.weights {
         Weights::F32(v) => Ok(v),
@@ -173,7 +172,7 @@ fn vector(tensors: &mut HashMap<String, Matrix>, name: &str, len: usize) -> Resu
     }
 }
 
-fn take(tensors: &mut HashMap<String, Matrix>, name: &str, cols: usize, rows: usize) -> Result<Matrix> {
+pub(super) fn take(tensors: &mut HashMap<String, Matrix>, name: &str, cols: usize, rows: usize) -> Result<Matrix> {
     let m = tensors.remove(name).ok_or_else(|| Error::MissingTensor(format!("'{name}' is missing")))?;
     if m.cols != cols || m.rows != rows {
         return Err(Error::MissingTensor(format!(
@@ -292,7 +291,7 @@ impl Llama {
                 s.state.append(li, &b.k[row * kv_dim..(row + m) * kv_dim], &b.v[row * kv_dim..(row + m) * kv_dim]);
                 let view = s.state.layer(li);
                 let (q, att) = (&b.q[row * dim..(row + m) * dim], &mut b.att[row * dim..(row + m) * dim]);
-                ops::attention(heads, scale, q, &view, p0, m, &mut b.scores, att);
+                ops::attention(heads, scale, q, &view, p0, m, None, &mut b.scores, att);
                 row += m;
             }
             b.acts.set(&b.att, n);

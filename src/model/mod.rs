@@ -1,6 +1,7 @@
 //! Transformer architectures that run from GGUF weights, behind one `Model`
 //! type: the loader asks it which tensors to keep, the engine asks it for logits.
 
+pub mod gemma3;
 pub mod kv;
 pub mod llama;
 pub mod ops;
@@ -12,7 +13,7 @@ use crate::gguf::Metadata;
 use crate::quant::Matrix;
 
 /// Values of `general.architecture` this build can run.
-pub const SUPPORTED_ARCHITECTURES: &[&str] = &["llama"];
+pub const SUPPORTED_ARCHITECTURES: &[&str] = &["llama", "gemma3"];
 
 /// Longest context any model instance accepts, whatever its metadata says:
 /// bounds KV-cache memory (SmolLM2: 46 KiB per position in f32).
@@ -30,6 +31,16 @@ pub struct TensorSpec {
 #[derive(Debug, Clone)]
 pub enum Model {
     Llama(llama::Llama),
+    Gemma3(gemma3::Gemma3),
+}
+
+/// The sizes every architecture has, for the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub vocab_size: usize,
+    /// Longest sequence this instance accepts (positions).
+    pub context_length: usize,
+    pub layers: usize,
 }
 
 pub use kv::{Frozen, State};
@@ -47,32 +58,58 @@ pub fn architecture(md: &Metadata) -> Result<String> {
 /// The tensors a file of this architecture must (or may) provide.
 pub fn tensor_specs(md: &Metadata) -> Result<Vec<TensorSpec>> {
     let arch = architecture(md)?;
-    let config = llama::Config::from_metadata(md, &arch, MAX_CONTEXT)?;
-    let mut specs: Vec<TensorSpec> = config
-        .tensor_shapes()
-        .into_iter()
-        .map(|(name, cols, rows)| TensorSpec { name, cols, rows, optional: false })
-        .collect();
-    specs.push(TensorSpec { name: "output.weight".into(), cols: config.dim, rows: config.vocab_size, optional: true });
+    let (shapes, dim, vocab) = match arch.as_str() {
+        "gemma3" => {
+            let c = gemma3::Config::from_metadata(md, MAX_CONTEXT)?;
+            (c.tensor_shapes(), c.dim, c.vocab_size)
+        }
+        _ => {
+            let c = llama::Config::from_metadata(md, &arch, MAX_CONTEXT)?;
+            (c.tensor_shapes(), c.dim, c.vocab_size)
+        }
+    };
+    let mut specs: Vec<TensorSpec> =
+        shapes.into_iter().map(|(name, cols, rows)| TensorSpec { name, cols, rows, optional: false }).collect();
+    // Absent means tied to the embedding.
+    specs.push(TensorSpec { name: "output.weight".into(), cols: dim, rows: vocab, optional: true });
     Ok(specs)
 }
 
 impl Model {
     pub fn from_tensors(md: &Metadata, tensors: HashMap<String, Matrix>) -> Result<Model> {
         let arch = architecture(md)?;
-        let config = llama::Config::from_metadata(md, &arch, MAX_CONTEXT)?;
-        Ok(Model::Llama(llama::Llama::new(config, tensors)?))
+        Ok(match arch.as_str() {
+            "gemma3" => Model::Gemma3(gemma3::Gemma3::new(gemma3::Config::from_metadata(md, MAX_CONTEXT)?, tensors)?),
+            _ => Model::Llama(llama::Llama::new(llama::Config::from_metadata(md, &arch, MAX_CONTEXT)?, tensors)?),
+        })
     }
 
-    pub fn config(&self) -> &llama::Config {
+    pub fn shape(&self) -> Shape {
         match self {
-            Model::Llama(m) => &m.config,
+            Model::Llama(m) => Shape {
+                vocab_size: m.config.vocab_size,
+                context_length: m.config.context_length,
+                layers: m.config.n_layer,
+            },
+            Model::Gemma3(m) => Shape {
+                vocab_size: m.config.vocab_size,
+                context_length: m.config.context_length,
+                layers: m.config.n_layer,
+            },
         }
     }
 
     pub fn new_state(&self) -> State {
         match self {
             Model::Llama(m) => m.new_state(),
+            Model::Gemma3(m) => m.new_state(),
+        }
+    }
+
+    fn kv_dim(&self) -> usize {
+        match self {
+            Model::Llama(m) => m.kv_dim(),
+            Model::Gemma3(m) => m.kv_dim(),
         }
     }
 
@@ -86,19 +123,19 @@ impl Model {
     pub fn forward_batch(&self, segments: &mut [Segment], scratch: &mut Scratch, all_logits: bool) -> Result<Vec<f32>> {
         match self {
             Model::Llama(m) => m.forward(segments, scratch, all_logits),
+            Model::Gemma3(m) => m.forward(segments, scratch, all_logits),
         }
     }
 
     /// A state that starts from the first `len` positions of a shared prefix.
     pub fn state_from(&self, prefix: &std::rc::Rc<Frozen>, len: usize) -> State {
-        match self {
-            Model::Llama(m) => State::from_prefix(prefix, len, m.kv_dim()),
-        }
+        State::from_prefix(prefix, len, self.kv_dim())
     }
 
     pub fn memory_bytes(&self) -> usize {
         match self {
             Model::Llama(m) => m.memory_bytes(),
+            Model::Gemma3(m) => m.memory_bytes(),
         }
     }
 }

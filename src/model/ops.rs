@@ -47,6 +47,19 @@ pub fn add_in_place(x: &mut [f32], y: &[f32]) {
     }
 }
 
+/// `gate = gelu(gate) * up` (GeGLU), with GELU's tanh approximation as in
+/// ggml and PyTorch's `gelu(approximate="tanh")`; tanh via `exp`.
+pub fn gelu_mul(gate: &mut [f32], up: &[f32]) {
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    for (g, u) in gate.iter_mut().zip(up) {
+        let x = *g;
+        let inner = SQRT_2_OVER_PI * x * (1.0 + 0.044_715 * x * x);
+        // tanh(a) = 1 - 2 / (e^(2a) + 1), saturating cleanly through `exp`'s clamp.
+        let tanh = 1.0 - 2.0 / (exp(2.0 * inner) + 1.0);
+        *g = 0.5 * x * (1.0 + tanh) * u;
+    }
+}
+
 /// `gate = silu(gate) * up`, SwiGLU's activation.
 pub fn silu_mul(gate: &mut [f32], up: &[f32]) {
     for (g, u) in gate.iter_mut().zip(up) {
@@ -92,9 +105,20 @@ pub struct Heads {
 /// Causal attention of `n` new queries (at positions `p0..p0+n`, rows of
 /// `n_head * head_dim`) over a sequence's cache, which already holds their
 /// keys and values (rows of `n_kv_head * head_dim`, positions `0..p0+n`,
-/// split into a shared prefix and the sequence's own rows).
+/// split into a shared prefix and the sequence's own rows). With a sliding
+/// `window`, a query at position p sees keys at p - window < j <= p.
 #[allow(clippy::too_many_arguments)]
-pub fn attention(h: Heads, scale: f32, q: &[f32], kv: &LayerView, p0: usize, n: usize, scores: &mut Vec<f32>, out: &mut [f32]) {
+pub fn attention(
+    h: Heads,
+    scale: f32,
+    q: &[f32],
+    kv: &LayerView,
+    p0: usize,
+    n: usize,
+    window: Option<usize>,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
     let (hd, q_dim, kv_dim) = (h.head_dim, h.n_head * h.head_dim, h.n_kv_head * h.head_dim);
     let group = h.n_head / h.n_kv_head;
     let prefix = kv.k[0].len() / kv_dim;
@@ -104,17 +128,18 @@ pub fn attention(h: Heads, scale: f32, q: &[f32], kv: &LayerView, p0: usize, n: 
     }
     out.fill(0.0);
     for t in 0..n {
-        let visible = p0 + t + 1;
-        scores.resize(visible, 0.0);
+        let end = p0 + t + 1;
+        let start = window.map_or(0, |w| end.saturating_sub(w));
+        scores.resize(end - start, 0.0);
         for head in 0..h.n_head {
             let kv_off = (head / group) * hd;
             let qh = &q[t * q_dim + head * hd..][..hd];
-            for (j, s) in scores.iter_mut().enumerate() {
+            for (j, s) in (start..end).zip(scores.iter_mut()) {
                 *s = dot(qh, row(&kv.k, prefix, kv_dim, j, kv_off, hd)) * scale;
             }
             softmax(scores);
             let oh = &mut out[t * q_dim + head * hd..][..hd];
-            for (j, &w) in scores.iter().enumerate() {
+            for (j, &w) in (start..end).zip(scores.iter()) {
                 for (o, &x) in oh.iter_mut().zip(row(&kv.v, prefix, kv_dim, j, kv_off, hd)) {
                     *o += w * x;
                 }
