@@ -6,12 +6,13 @@
 //!   transformer forward pass.
 //! - [`tokenizer`], [`chat`], [`sampling`], [`engine`]: text in, tokens,
 //!   sampling, and the generation loop behind [`textgen::TextGenerator`].
-//! - `marketing`: visitor profile, catalog, brand, ideate → create → optimize
+//! - [`marketing`]: visitor profile, catalog, brand, ideate → create → optimize
 //!   (knows only [`textgen`]).
 //! - `wasm` (wasm32 only): the JavaScript boundary.
 
 pub mod error;
 pub mod gguf;
+pub mod marketing;
 pub mod model;
 pub mod textgen;
 

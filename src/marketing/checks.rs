@@ -1,0 +1,243 @@
+//! Optimize, part one: every hard check a piece of copy must pass. Per field:
+//! `complete`, `length`, `banned_phrases`, `facts`, `markup`,
+//! `injection_echo`, `language`. Over the whole copy: `required_terms`,
+//! `emoji`. A check that fails carries the offending spans so repair.rs can
+//! cut exactly those.
+
+use std::collections::HashSet;
+
+use super::brand::Brand;
+use super::facts::FactSheet;
+use super::kinds::ContentKind;
+use super::lang::LanguageCheck;
+use super::phrases;
+use super::result::{Check, CopyFields};
+use super::sanitize::strip_markup;
+use super::text::{count_emoji, is_common_word, is_stopword, perceived_len, stem, words};
+
+/// Material from the visitor's hostile strings (markup, chat tokens,
+/// instructions) that copy must not repeat: rare words and word pairs that
+/// the catalog does not use itself.
+#[derive(Debug, Clone, Default)]
+pub struct EchoGuard {
+    words: HashSet<String>,
+    pairs: HashSet<(String, String)>,
+}
+
+impl EchoGuard {
+    pub fn new(hostile: &[String], facts: &FactSheet) -> EchoGuard {
+        let mut g = EchoGuard::default();
+        for h in hostile {
+            let w: Vec<String> = words(h).iter().map(|w| stem(w)).collect();
+            for word in &w {
+                if word.chars().count() >= 4
+                    && !facts.knows_word(word)
+                    && !is_common_word(word)
+                    && !is_stopword(word)
+                {
+                    g.words.insert(word.clone());
+                }
+            }
+            for pair in w.windows(2) {
+                if !facts.knows_phrase(pair) && !(is_stopword(&pair[0]) && is_stopword(&pair[1])) {
+                    g.pairs.insert((pair[0].clone(), pair[1].clone()));
+                }
+            }
+        }
+        g
+    }
+
+    /// The first echoed word or pair in `text`.
+    pub fn find(&self, text: &str) -> Option<String> {
+        let w: Vec<String> = words(text).iter().map(|w| stem(w)).collect();
+        if let Some(hit) = w.iter().find(|x| self.words.contains(*x)) {
+            return Some(hit.clone());
+        }
+        w.windows(2)
+            .find(|p| self.pairs.contains(&(p[0].clone(), p[1].clone())))
+            .map(|p| format!("{} {}", p[0], p[1]))
+    }
+}
+
+/// What the checks compare against; built once per request.
+pub struct CheckContext<'a> {
+    pub kind: ContentKind,
+    pub brand: &'a Brand,
+    pub facts: &'a FactSheet,
+    pub echo: &'a EchoGuard,
+    pub language: &'a str,
+    pub language_check: LanguageCheck,
+}
+
+/// Markup the copy must not carry: tags, chat markers, entities, script URLs.
+pub fn markup_in(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    for needle in [
+        "<|",
+        "|>",
+        "javascript:",
+        "&lt;",
+        "&gt;",
+        "&#",
+        "[inst]",
+        "<<sys>>",
+    ] {
+        if lower.contains(needle) {
+            return Some(needle.to_string());
+        }
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '<'
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_alphabetic() || matches!(n, '/' | '!' | '?'))
+        {
+            let end = chars[i..]
+                .iter()
+                .position(|&x| x == '>')
+                .map_or(chars.len(), |p| i + p + 1);
+            return Some(chars[i..end.min(i + 40)].iter().collect());
+        }
+    }
+    if strip_markup(text).1 && (text.contains('<') || text.contains('>')) {
+        return Some("<".into());
+    }
+    None
+}
+
+/// Runs every check on `copy`. `extra_scope` names more texts whose products
+/// are in scope for facts (the original copy of a rewrite).
+pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<Check> {
+    let mut out = Vec::new();
+    let all_texts: Vec<&str> = copy
+        .iter()
+        .map(|(_, t)| t)
+        .chain(extra_scope.iter().copied())
+        .collect();
+    let scope = ctx.facts.scope_for(&all_texts);
+    for spec in ctx.kind.fields() {
+        let field = Some(spec.name);
+        let Some(text) = copy.get(spec.name) else {
+            out.push(Check::fail(
+                "complete",
+                field,
+                format!("no {} was written", spec.name),
+                Vec::new(),
+            ));
+            continue;
+        };
+        let len = perceived_len(text);
+        if len < spec.min {
+            out.push(Check::fail(
+                "complete",
+                field,
+                format!("{len} characters is too short to be a {}", spec.name),
+                Vec::new(),
+            ));
+        } else {
+            out.push(Check::pass("complete", field));
+        }
+        if len > spec.max {
+            out.push(Check::fail(
+                "length",
+                field,
+                format!("{len} characters, limit {}", spec.max),
+                Vec::new(),
+            ));
+        } else {
+            out.push(Check::pass("length", field));
+        }
+        let banned: Vec<String> = ctx
+            .brand
+            .banned_phrases
+            .iter()
+            .filter_map(|p| phrases::find_text(text, p, true))
+            .collect();
+        if banned.is_empty() {
+            out.push(Check::pass("banned_phrases", field));
+        } else {
+            out.push(Check::fail(
+                "banned_phrases",
+                field,
+                format!("uses banned {}", quote_list(&banned)),
+                banned,
+            ));
+        }
+        let violations = ctx.facts.check(text, &scope);
+        if violations.is_empty() {
+            out.push(Check::pass("facts", field));
+        } else {
+            let detail = violations
+                .iter()
+                .map(|v| v.detail.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push(Check::fail(
+                "facts",
+                field,
+                detail,
+                violations.into_iter().map(|v| v.span).collect(),
+            ));
+        }
+        match markup_in(text) {
+            None => out.push(Check::pass("markup", field)),
+            Some(m) => out.push(Check::fail(
+                "markup",
+                field,
+                format!("contains markup '{m}'"),
+                vec![m],
+            )),
+        }
+        match ctx.echo.find(text) {
+            None => out.push(Check::pass("injection_echo", field)),
+            Some(hit) => out.push(Check::fail(
+                "injection_echo",
+                field,
+                format!("repeats '{hit}' from untrusted visitor text"),
+                vec![hit],
+            )),
+        }
+        match (ctx.language_check)(text, ctx.language) {
+            Ok(()) => out.push(Check::pass("language", field)),
+            Err(why) => out.push(Check::fail("language", field, why, Vec::new())),
+        }
+    }
+    let joined = copy.joined();
+    let missing: Vec<String> = ctx
+        .brand
+        .required_terms
+        .iter()
+        .filter(|t| phrases::find(&joined, t, true).is_none())
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        out.push(Check::pass("required_terms", None));
+    } else {
+        out.push(Check::fail(
+            "required_terms",
+            None,
+            format!("missing required {}", quote_list(&missing)),
+            Vec::new(),
+        ));
+    }
+    let emoji = count_emoji(&joined);
+    match ctx.brand.emoji.max() {
+        Some(max) if emoji > max => out.push(Check::fail(
+            "emoji",
+            None,
+            format!("{emoji} emoji, the brand allows {max}"),
+            Vec::new(),
+        )),
+        _ => out.push(Check::pass("emoji", None)),
+    }
+    out
+}
+
+fn quote_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

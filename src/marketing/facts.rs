@@ -1,0 +1,674 @@
+//! Facts: every price, percentage, number, product name, offer and link in a
+//! piece of copy is held against the catalog. The rules:
+//!
+//! - **Amounts** must be in the catalog currency and equal a regular price,
+//!   sale price or saving (price − sale price) of a product *in scope* — the
+//!   featured products plus any product the copy names — or an amount in an
+//!   active promotion's text. "$79" on a trail-runner banner fails even though
+//!   the yoga mat costs $79.
+//! - **Percentages** must equal the discount of an in-scope product on sale,
+//!   rounded or rounded down (23.3 % → 23 %), or appear in promotion or
+//!   product text. "up to N %" may also use the largest discount in the
+//!   catalog. "half price" counts as 50 %.
+//! - **Bare numbers** must appear in catalog text (names, features, tags,
+//!   promotions, their end dates), be an in-scope price, or come from the goal.
+//! - **Names**: a run of two or more capitalized words that ends like a
+//!   product or an event ("… Jacket", "… Sale", "… Pro", "Black Friday") and
+//!   holds a word the catalog does not know, or holds a model number, must be
+//!   a phrase from a catalog name, category or promotion. Letter-then-digit
+//!   codes ("X200") must be catalog words. "Conquer Every Trail" passes;
+//!   "Glacier Pro Jacket" does not.
+//! - **Offers**: "free …" must be followed by a word that follows "free" in
+//!   the catalog ("free shipping"); "buy one get one", "BOGO" and promotion
+//!   codes ("SAVE20") must appear in the catalog.
+//! - **Links**: URLs and domain names must be catalog product URLs.
+
+use std::collections::{HashMap, HashSet};
+
+use super::catalog::{Catalog, Product};
+use super::date::Instant;
+use super::money::{self, ClaimKind};
+use super::text::{is_common_word, is_stopword, is_word_char, stem, words};
+
+/// One fact the copy gets wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// price, currency, percent, number, name, offer, link.
+    pub rule: &'static str,
+    /// The offending text as it appears in the copy.
+    pub span: String,
+    pub detail: String,
+}
+
+/// Word endings that make a capitalized run look like a product or event name.
+const NAME_ENDINGS: &[&str] = &[
+    "sale",
+    "event",
+    "deal",
+    "deals",
+    "offer",
+    "promotion",
+    "friday",
+    "monday",
+    "days",
+    "weekend",
+    "pro",
+    "max",
+    "plus",
+    "ultra",
+    "lite",
+    "edition",
+    "series",
+    "collection",
+    "model",
+];
+
+#[derive(Debug, Clone)]
+struct ProductFacts {
+    name_lower: String,
+    prices: Vec<i64>,
+    discounts: Vec<f64>,
+    text_percents: Vec<f64>,
+}
+
+/// Everything the fact check needs, built once per request.
+#[derive(Debug, Clone)]
+pub struct FactSheet {
+    currency: String,
+    markers: Vec<String>,
+    products: Vec<ProductFacts>,
+    /// Word → products whose name holds it (to find named products).
+    name_index: HashMap<String, Vec<usize>>,
+    /// Name words that belong to exactly one product ("ridgeline").
+    distinctive: HashMap<String, usize>,
+    in_scope: Vec<usize>,
+    promo_amounts: HashSet<i64>,
+    promo_percents: Vec<f64>,
+    max_discount: Option<f64>,
+    /// Numbers (×100) stated anywhere in catalog text, dates and the goal.
+    numbers: HashSet<i64>,
+    /// Lower-case words the catalog, store and goal use.
+    vocab: HashSet<String>,
+    vocab_stems: HashSet<String>,
+    /// Contiguous word sequences (2+) of catalog names, categories, promotions.
+    phrases: HashSet<String>,
+    /// Stems of words that end a product name or category ("tent", "jacket").
+    product_nouns: HashSet<String>,
+    free_followers: HashSet<String>,
+    promo_codes: HashSet<String>,
+    catalog_text_lower: String,
+    urls: Vec<String>,
+}
+
+fn number_key(x: f64) -> i64 {
+    (x * 100.0).round() as i64
+}
+
+fn add_ngrams(text: &str, out: &mut HashSet<String>) {
+    let w = words(text);
+    for n in 2..=w.len().min(6) {
+        for win in w.windows(n) {
+            out.insert(win.join(" "));
+        }
+    }
+}
+
+fn product_facts(p: &Product) -> ProductFacts {
+    let mut prices = vec![p.price];
+    prices.extend(p.sale_price);
+    prices.extend(p.saving());
+    let discounts = p.discount_percent().into_iter().collect();
+    let text_percents = p
+        .features
+        .iter()
+        .chain(std::iter::once(&p.name))
+        .flat_map(|t| money::extract(t))
+        .filter_map(|c| match c.kind {
+            ClaimKind::Percent { value, .. } => Some(value),
+            _ => None,
+        })
+        .collect();
+    ProductFacts {
+        name_lower: p.name.to_lowercase(),
+        prices,
+        discounts,
+        text_percents,
+    }
+}
+
+impl FactSheet {
+    /// `featured`: SKUs whose facts the copy may state without naming them.
+    /// `extra_text`: store-approved text whose words and numbers count as
+    /// known (the store and brand names, the goal).
+    pub fn new(
+        catalog: &Catalog,
+        featured: &[String],
+        today: Option<Instant>,
+        extra_text: &[&str],
+    ) -> FactSheet {
+        let products: Vec<ProductFacts> = catalog.products.iter().map(product_facts).collect();
+        let mut name_index: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in catalog.products.iter().enumerate() {
+            let mut seen = HashSet::new();
+            for w in words(&p.name) {
+                if seen.insert(w.clone()) {
+                    name_index.entry(w).or_default().push(i);
+                }
+            }
+        }
+        let distinctive = name_index
+            .iter()
+            .filter(|(w, ps)| {
+                ps.len() == 1
+                    && w.chars().count() >= 4
+                    && !is_common_word(w)
+                    && !is_stopword(w)
+                    && w.chars().any(char::is_alphabetic)
+            })
+            .map(|(w, ps)| (w.clone(), ps[0]))
+            .collect();
+        let in_scope = featured
+            .iter()
+            .filter_map(|sku| catalog.products.iter().position(|p| &p.sku == sku))
+            .collect();
+
+        let active: Vec<_> = catalog
+            .promotions
+            .iter()
+            .filter(|p| p.active(today))
+            .collect();
+        let mut promo_amounts = HashSet::new();
+        let mut promo_percents = Vec::new();
+        let mut numbers = HashSet::new();
+        let mut vocab = HashSet::new();
+        let mut phrases = HashSet::new();
+        let mut product_nouns: HashSet<String> = NAME_ENDINGS.iter().map(|w| stem(w)).collect();
+        let mut free_followers = HashSet::new();
+        let mut promo_codes = HashSet::new();
+        let mut catalog_text = String::new();
+        let mut urls = Vec::new();
+
+        let mut texts: Vec<&str> = vec![&catalog.store];
+        for p in &catalog.products {
+            texts.push(&p.name);
+            texts.push(&p.sku);
+            texts.extend(p.category.as_deref());
+            texts.extend(p.features.iter().map(String::as_str));
+            texts.extend(p.tags.iter().map(String::as_str));
+            if let Some(last) = words(&p.name).last() {
+                if last.chars().all(char::is_alphabetic) {
+                    product_nouns.insert(stem(last));
+                }
+            }
+            if let Some(c) = &p.category {
+                for w in words(c) {
+                    product_nouns.insert(stem(&w));
+                }
+            }
+            urls.extend(p.url.clone());
+        }
+        for promo in &active {
+            texts.push(&promo.text);
+            texts.push(&promo.id);
+            for c in money::extract(&promo.text) {
+                match c.kind {
+                    ClaimKind::Money { cents, .. } => {
+                        promo_amounts.insert(cents);
+                    }
+                    ClaimKind::Percent { value, .. } => promo_percents.push(value),
+                    ClaimKind::Number(_) => {}
+                }
+            }
+            if let Some(ends) = &promo.ends {
+                for part in ends
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|s| !s.is_empty())
+                {
+                    if let Ok(n) = part.parse::<f64>() {
+                        numbers.insert(number_key(n));
+                    }
+                }
+            }
+            if !promo.id.is_empty() {
+                promo_codes.insert(promo.id.to_uppercase());
+            }
+        }
+        texts.extend(extra_text.iter().copied());
+        for t in &texts {
+            for w in words(t) {
+                vocab_insert(&mut vocab, &w);
+            }
+            add_ngrams(t, &mut phrases);
+            for c in money::extract(t) {
+                if let ClaimKind::Number(n) | ClaimKind::Percent { value: n, .. } = c.kind {
+                    numbers.insert(number_key(n));
+                }
+            }
+            // Numbers glued to letters in catalog text ("3L", "WINTER25") count too.
+            for part in t
+                .split(|c: char| !c.is_ascii_digit() && c != '.')
+                .filter(|s| !s.is_empty())
+            {
+                if let Ok(n) = part.trim_matches('.').parse::<f64>() {
+                    numbers.insert(number_key(n));
+                }
+            }
+            let lw = words(t);
+            for pair in lw.windows(2) {
+                if pair[0] == "free" {
+                    free_followers.insert(stem(&pair[1]));
+                }
+            }
+            catalog_text.push_str(&t.to_lowercase());
+            catalog_text.push('\n');
+        }
+        let vocab_stems = vocab.iter().map(|w| stem(w)).collect();
+        let max_discount = catalog
+            .products
+            .iter()
+            .filter_map(Product::discount_percent)
+            .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d))));
+        FactSheet {
+            currency: catalog.currency.clone(),
+            markers: money::markers(&catalog.currency),
+            products,
+            name_index,
+            distinctive,
+            in_scope,
+            promo_amounts,
+            promo_percents,
+            max_discount,
+            numbers,
+            vocab,
+            vocab_stems,
+            phrases,
+            product_nouns,
+            free_followers,
+            promo_codes,
+            catalog_text_lower: catalog_text,
+            urls,
+        }
+    }
+
+    /// Whether the catalog, store or goal uses this word (or its stem).
+    pub fn knows_word(&self, w: &str) -> bool {
+        let w = w.to_lowercase();
+        self.vocab.contains(&w) || self.vocab_stems.contains(&stem(&w))
+    }
+
+    /// Whether this word sequence occurs in catalog or store text.
+    pub fn knows_phrase(&self, words_lower: &[String]) -> bool {
+        self.phrases.contains(&words_lower.join(" "))
+    }
+
+    /// Indices of products the text names (full name, or a word only that
+    /// product's name has).
+    fn named(&self, text: &str) -> Vec<usize> {
+        let lower = text.to_lowercase();
+        let mut out = Vec::new();
+        for w in words(text) {
+            if let Some(&i) = self.distinctive.get(&w) {
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+            for &i in self.name_index.get(&w).map(Vec::as_slice).unwrap_or(&[]) {
+                if !out.contains(&i) && lower.contains(&self.products[i].name_lower) {
+                    out.push(i);
+                }
+            }
+        }
+        out
+    }
+
+    /// Products named anywhere in `texts` plus the featured ones.
+    pub fn scope_for(&self, texts: &[&str]) -> Vec<usize> {
+        let mut scope = self.in_scope.clone();
+        for t in texts {
+            for i in self.named(t) {
+                if !scope.contains(&i) {
+                    scope.push(i);
+                }
+            }
+        }
+        scope
+    }
+
+    fn describe_amounts(&self, scope: &[usize]) -> String {
+        let mut all: Vec<i64> = scope
+            .iter()
+            .flat_map(|&i| self.products[i].prices.clone())
+            .chain(self.promo_amounts.iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let list: Vec<String> = all
+            .iter()
+            .take(8)
+            .map(|c| money::format(*c, &self.currency, "en"))
+            .collect();
+        if list.is_empty() {
+            "none".into()
+        } else {
+            list.join(", ")
+        }
+    }
+
+    /// Every fact `text` gets wrong; `scope` from [`FactSheet::scope_for`].
+    pub fn check(&self, text: &str, scope: &[usize]) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let prices: HashSet<i64> = scope
+            .iter()
+            .flat_map(|&i| self.products[i].prices.iter().copied())
+            .collect();
+        let mut percents: Vec<f64> = self.promo_percents.clone();
+        for &i in scope {
+            for d in &self.products[i].discounts {
+                percents.push(d.round());
+                percents.push(d.floor());
+            }
+            percents.extend(self.products[i].text_percents.iter().copied());
+        }
+        for claim in money::extract(text) {
+            match claim.kind {
+                ClaimKind::Money { cents, marker } => {
+                    if !self.markers.contains(&marker) {
+                        out.push(Violation {
+                            rule: "currency",
+                            span: claim.text.clone(),
+                            detail: format!(
+                                "'{}' is not in the catalog currency ({})",
+                                claim.text, self.currency
+                            ),
+                        });
+                    } else if !prices.contains(&cents) && !self.promo_amounts.contains(&cents) {
+                        out.push(Violation {
+                            rule: "price",
+                            span: claim.text.clone(),
+                            detail: format!(
+                                "'{}' is not a price, sale price or saving of the products in this copy (allowed: {})",
+                                claim.text,
+                                self.describe_amounts(scope)
+                            ),
+                        });
+                    }
+                }
+                ClaimKind::Percent { value, up_to } => {
+                    let ok = percents.iter().any(|p| (p - value).abs() < 1e-6)
+                        || (up_to
+                            && self
+                                .max_discount
+                                .is_some_and(|m| value == m.round() || value == m.floor()));
+                    if !ok {
+                        let allowed: Vec<String> =
+                            percents.iter().map(|p| format!("{p}%")).collect();
+                        out.push(Violation {
+                            rule: "percent",
+                            span: claim.text.clone(),
+                            detail: format!(
+                                "'{}' is not a discount the catalog gives here (allowed: {})",
+                                claim.text,
+                                if allowed.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    allowed.join(", ")
+                                }
+                            ),
+                        });
+                    }
+                }
+                ClaimKind::Number(n) => {
+                    let key = number_key(n);
+                    let as_price = prices.contains(&money::to_cents(n));
+                    if !self.numbers.contains(&key) && !as_price {
+                        out.push(Violation {
+                            rule: "number",
+                            span: claim.text.clone(),
+                            detail: format!(
+                                "the number '{}' does not appear in the catalog",
+                                claim.text
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        self.check_names(text, &mut out);
+        self.check_offers(text, &mut out);
+        self.check_links(text, &mut out);
+        out
+    }
+
+    fn check_names(&self, text: &str, out: &mut Vec<Violation>) {
+        struct Tok {
+            raw: String,
+            lower: String,
+            breaks_after: bool,
+        }
+        let mut toks: Vec<Tok> = Vec::new();
+        for raw in text.split_whitespace() {
+            let trimmed = raw.trim_matches(|c: char| !c.is_alphanumeric());
+            let breaks_after = raw.ends_with(|c: char| {
+                matches!(c, '.' | ',' | '!' | '?' | ':' | ';' | ')' | '"' | '”')
+            }) || raw.starts_with(|c: char| matches!(c, '(' | '"' | '“'));
+            if trimmed.is_empty() {
+                toks.push(Tok {
+                    raw: String::new(),
+                    lower: String::new(),
+                    breaks_after: true,
+                });
+                continue;
+            }
+            toks.push(Tok {
+                raw: trimmed.to_string(),
+                lower: trimmed.to_lowercase(),
+                breaks_after,
+            });
+        }
+        let is_cap = |t: &Tok| {
+            let first = t.raw.chars().next();
+            let alnum_only = t.raw.chars().all(|c| c.is_alphanumeric() || c == '-');
+            alnum_only
+                && (first.is_some_and(char::is_uppercase)
+                    || (first.is_some_and(|c| c.is_ascii_digit())
+                        && t.raw.chars().all(|c| c.is_ascii_alphanumeric())))
+        };
+        let has_digit = |t: &Tok| t.raw.chars().any(|c| c.is_ascii_digit());
+        let unknown = |t: &Tok| {
+            let parts: Vec<String> = words(&t.raw);
+            !parts
+                .iter()
+                .all(|w| self.knows_word(w) || is_common_word(w) || is_stopword(w))
+        };
+        // Letter-then-digit model codes ("X200", "TR-5") must be catalog words.
+        for t in &toks {
+            let starts_alpha = t.raw.chars().next().is_some_and(char::is_alphabetic);
+            if starts_alpha
+                && has_digit(t)
+                && !self.knows_word(&t.lower)
+                && !self.promo_codes.contains(&t.raw.to_uppercase())
+                && !t
+                    .raw
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            {
+                out.push(Violation {
+                    rule: "name",
+                    span: t.raw.clone(),
+                    detail: format!(
+                        "'{}' looks like a model name the catalog does not have",
+                        t.raw
+                    ),
+                });
+            }
+        }
+        let mut i = 0;
+        while i < toks.len() {
+            if !is_cap(&toks[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < toks.len() && is_cap(&toks[i]) {
+                i += 1;
+                if toks[i - 1].breaks_after {
+                    break;
+                }
+            }
+            let mut run = &toks[start..i];
+            let common =
+                |t: &Tok| (is_common_word(&t.lower) || is_stopword(&t.lower)) && !has_digit(t);
+            while run.first().is_some_and(common) {
+                run = &run[1..];
+            }
+            while run
+                .last()
+                .is_some_and(|t| common(t) && !self.product_nouns.contains(&stem(&t.lower)))
+            {
+                run = &run[..run.len() - 1];
+            }
+            if run.len() < 2 {
+                continue;
+            }
+            let ends_like_name = run
+                .last()
+                .is_some_and(|t| self.product_nouns.contains(&stem(&t.lower)));
+            let any_unknown = run.iter().any(unknown);
+            let any_digit = run.iter().any(has_digit);
+            let name_like =
+                (ends_like_name && (any_unknown || any_digit)) || (any_digit && any_unknown);
+            if !name_like {
+                continue;
+            }
+            let lower: Vec<String> = run.iter().flat_map(|t| words(&t.raw)).collect();
+            if !self.knows_phrase(&lower) {
+                let span = run
+                    .iter()
+                    .map(|t| t.raw.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                out.push(Violation {
+                    rule: "name",
+                    detail: format!(
+                        "'{span}' looks like a product or event name that is not in the catalog"
+                    ),
+                    span,
+                });
+            }
+        }
+    }
+
+    fn check_offers(&self, text: &str, out: &mut Vec<Violation>) {
+        let lower = text.to_lowercase();
+        let chars: Vec<char> = lower.chars().collect();
+        let target: Vec<char> = "free".chars().collect();
+        let mut k = 0;
+        while k + target.len() <= chars.len() {
+            let end = k + target.len();
+            let at_word = chars[k..end] == target[..]
+                && (k == 0 || !is_word_char(chars[k - 1]))
+                && chars.get(end).is_none_or(|c| !is_word_char(*c));
+            // "leak-free", "hands-free": a compound, not an offer.
+            if !at_word || (k > 0 && chars[k - 1] == '-') {
+                k += 1;
+                continue;
+            }
+            let rest: String = chars[end..].iter().collect();
+            let next = words(&rest).into_iter().next();
+            if !next
+                .as_ref()
+                .is_some_and(|n| self.free_followers.contains(&stem(n)))
+            {
+                let span = match &next {
+                    Some(n) => format!("free {n}"),
+                    None => "free".to_string(),
+                };
+                out.push(Violation {
+                    rule: "offer",
+                    detail: format!("'{span}' is not an offer in the catalog"),
+                    span,
+                });
+            }
+            k = end;
+        }
+        for phrase in [
+            "buy one get one",
+            "buy 1 get 1",
+            "bogo",
+            "2 for 1",
+            "two for one",
+            "2-for-1",
+        ] {
+            if lower.contains(phrase) && !self.catalog_text_lower.contains(phrase) {
+                out.push(Violation {
+                    rule: "offer",
+                    span: phrase.into(),
+                    detail: format!("'{phrase}' is not an offer in the catalog"),
+                });
+            }
+        }
+        // Promotion codes: all-caps tokens mixing letters and digits.
+        for raw in text.split(|c: char| !c.is_alphanumeric()) {
+            let letters = raw.chars().filter(|c| c.is_ascii_uppercase()).count();
+            let digits = raw.chars().filter(|c| c.is_ascii_digit()).count();
+            if letters >= 3
+                && digits >= 1
+                && letters + digits == raw.chars().count()
+                && !self.promo_codes.contains(raw)
+                && !self.knows_word(raw)
+            {
+                out.push(Violation {
+                    rule: "offer",
+                    span: raw.into(),
+                    detail: format!(
+                        "'{raw}' looks like a promotion code the catalog does not have"
+                    ),
+                });
+            }
+        }
+    }
+
+    fn check_links(&self, text: &str, out: &mut Vec<Violation>) {
+        const TLDS: &[&str] = &[
+            "com", "net", "org", "io", "shop", "store", "co", "uk", "de", "cn", "fr", "eu", "info",
+            "biz", "ly", "me", "app",
+        ];
+        for raw in text.split_whitespace() {
+            let t = raw.trim_matches(|c: char| {
+                matches!(
+                    c,
+                    '.' | ',' | '!' | '?' | ')' | '(' | '"' | '\'' | ';' | ':'
+                )
+            });
+            let lower = t.to_lowercase();
+            let is_url = lower.starts_with("http://")
+                || lower.starts_with("https://")
+                || lower.starts_with("www.")
+                || lower.contains("://")
+                || lower.rsplit_once('.').is_some_and(|(host, tld)| {
+                    !host.is_empty()
+                        && host
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+                        && TLDS.contains(&tld)
+                        && host.chars().any(|c| c.is_ascii_alphabetic())
+                });
+            if is_url && !self.urls.iter().any(|u| u.to_lowercase().contains(&lower)) {
+                out.push(Violation {
+                    rule: "link",
+                    span: t.to_string(),
+                    detail: format!("the link '{t}' is not in the catalog"),
+                });
+            }
+        }
+    }
+}
+
+fn vocab_insert(vocab: &mut HashSet<String>, w: &str) {
+    vocab.insert(w.to_string());
+    for part in w.split('-') {
+        if !part.is_empty() {
+            vocab.insert(part.to_string());
+        }
+    }
+}
