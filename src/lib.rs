@@ -6,7 +6,7 @@
 //!   transformer forward pass.
 //! - [`tokenizer`], [`chat`], [`sampling`], [`engine`]: text in, tokens,
 //!   sampling, and the generation loop behind [`textgen::TextGenerator`].
-//! - [`marketing`]: visitor profile, catalog, brand, ideate → create → optimize
+//! - `marketing`: visitor profile, catalog, brand, ideate → create → optimize
 //!   (knows only [`textgen`]).
 //! - `wasm` (wasm32 only): the JavaScript boundary.
 

@@ -2,7 +2,8 @@
 //! piece of copy is held against the catalog. The rules:
 //!
 //! - **Amounts** must be in the catalog currency and equal a regular price,
-//!   sale price or saving (price − sale price) of a product *in scope* — the
+//!   sale price, saving (price − sale price) or an amount its features state,
+//!   of a product *in scope* — the
 //!   featured products plus any product the copy names — or an amount in an
 //!   active promotion's text. "$79" on a trail-runner banner fails even though
 //!   the yoga mat costs $79.
@@ -117,6 +118,14 @@ fn product_facts(p: &Product) -> ProductFacts {
     let mut prices = vec![p.price];
     prices.extend(p.sale_price);
     prices.extend(p.saving());
+    // Amounts the product's own text states ("any amount from €10").
+    for t in p.features.iter().chain(std::iter::once(&p.name)) {
+        for c in money::extract(t) {
+            if let ClaimKind::Money { cents, .. } = c.kind {
+                prices.push(cents);
+            }
+        }
+    }
     let discounts = p.discount_percent().into_iter().collect();
     let text_percents = p
         .features
@@ -447,6 +456,15 @@ impl FactSheet {
         }
         let mut toks: Vec<Tok> = Vec::new();
         for raw in text.split_whitespace() {
+            // Amounts and percentages are checked as numbers, never as names.
+            if raw.contains(['$', '€', '£', '¥', '%', '₹']) {
+                toks.push(Tok {
+                    raw: String::new(),
+                    lower: String::new(),
+                    breaks_after: true,
+                });
+                continue;
+            }
             let trimmed = raw.trim_matches(|c: char| !c.is_alphanumeric());
             let breaks_after = raw.ends_with(|c: char| {
                 matches!(c, '.' | ',' | '!' | '?' | ':' | ';' | ')' | '"' | '”')
@@ -518,13 +536,14 @@ impl FactSheet {
             let mut run = &toks[start..i];
             let common =
                 |t: &Tok| (is_common_word(&t.lower) || is_stopword(&t.lower)) && !has_digit(t);
-            while run.first().is_some_and(common) {
+            // A bare number may sit inside a name ("Basecamp 2 Tent") but not start or end one.
+            let number = |t: &Tok| t.raw.chars().all(|c| c.is_ascii_digit());
+            while run.first().is_some_and(|t| common(t) || number(t)) {
                 run = &run[1..];
             }
-            while run
-                .last()
-                .is_some_and(|t| common(t) && !self.product_nouns.contains(&stem(&t.lower)))
-            {
+            while run.last().is_some_and(|t| {
+                (common(t) && !self.product_nouns.contains(&stem(&t.lower))) || number(t)
+            }) {
                 run = &run[..run.len() - 1];
             }
             if run.len() < 2 {

@@ -164,16 +164,21 @@ fn formalize(text: &str) -> String {
     collapse_ws(&strip_emoji_beyond(&t, 0, 0))
 }
 
-fn casualize(text: &str) -> String {
+/// Contractions, and the first line ends with an exclamation mark.
+fn casualize(text: &str, exclaim: bool) -> String {
     let mut t = text.to_string();
     for (c, full) in CONTRACTIONS {
         if *full != "I am" {
             t = replace_word(&t, full, c);
         }
     }
-    if let Some(stripped) = t.strip_suffix('.') {
-        if !stripped.ends_with('.') {
-            t = format!("{stripped}!");
+    if exclaim {
+        if let Some(stripped) = t.strip_suffix('.') {
+            if !stripped.ends_with('.') {
+                t = format!("{stripped}!");
+            }
+        } else if t.ends_with(|c: char| c.is_alphanumeric()) {
+            t.push('!');
         }
     }
     t
@@ -229,7 +234,10 @@ pub fn fallback(
             }
             RewriteOp::Longer => text,
             RewriteOp::MoreFormal => trim_to_limit(&formalize(&text), spec.max),
-            RewriteOp::MoreCasual => trim_to_limit(&casualize(&text), spec.max),
+            RewriteOp::MoreCasual => {
+                let first = kind.fields().first().is_some_and(|f| f.name == spec.name);
+                trim_to_limit(&casualize(&text, first), spec.max)
+            }
         };
         out.set(spec.name, new);
     }
@@ -318,8 +326,12 @@ mod tests {
             "It is here. Get yours"
         );
         assert_eq!(
-            casualize("You are ready. It is on sale."),
+            casualize("You are ready. It is on sale.", true),
             "You're ready. It's on sale!"
+        );
+        assert_eq!(
+            casualize("Your tent is waiting", true),
+            "Your tent is waiting!"
         );
         assert!(informality("It's here!") > informality("It is here."));
     }
