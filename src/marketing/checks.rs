@@ -28,19 +28,19 @@ impl EchoGuard {
     pub fn new(hostile: &[String], facts: &FactSheet) -> EchoGuard {
         let mut g = EchoGuard::default();
         for h in hostile {
-            let w: Vec<String> = words(h).iter().map(|w| stem(w)).collect();
-            for word in &w {
+            let raw: Vec<String> = words(h);
+            for word in &raw {
                 if word.chars().count() >= 4
                     && !facts.knows_word(word)
                     && !is_common_word(word)
                     && !is_stopword(word)
                 {
-                    g.words.insert(word.clone());
+                    g.words.insert(stem(word));
                 }
             }
-            for pair in w.windows(2) {
+            for pair in raw.windows(2) {
                 if !facts.knows_phrase(pair) && !(is_stopword(&pair[0]) && is_stopword(&pair[1])) {
-                    g.pairs.insert((pair[0].clone(), pair[1].clone()));
+                    g.pairs.insert((stem(&pair[0]), stem(&pair[1])));
                 }
             }
         }

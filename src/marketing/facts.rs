@@ -11,8 +11,10 @@
 //!   rounded or rounded down (23.3 % → 23 %), or appear in promotion or
 //!   product text. "up to N %" may also use the largest discount in the
 //!   catalog. "half price" counts as 50 %.
-//! - **Bare numbers** must appear in catalog text (names, features, tags,
-//!   promotions, their end dates), be an in-scope price, or come from the goal.
+//! - **Bare numbers** must appear in the text of an in-scope product (name,
+//!   features, tags), of an active promotion (or its end date), the store
+//!   name or the goal, or be an in-scope price. "Sleeps 4" fails for the
+//!   2-person tent even though the yoga mat is 4 mm thick.
 //! - **Names**: a run of two or more capitalized words that ends like a
 //!   product or an event ("… Jacket", "… Sale", "… Pro", "Black Friday") and
 //!   holds a word the catalog does not know, or holds a model number, must be
@@ -67,6 +69,8 @@ const NAME_ENDINGS: &[&str] = &[
 #[derive(Debug, Clone)]
 struct ProductFacts {
     name_lower: String,
+    /// Numbers its name, category, features and tags state (×100).
+    numbers: HashSet<i64>,
     prices: Vec<i64>,
     discounts: Vec<f64>,
     text_percents: Vec<f64>,
@@ -86,7 +90,8 @@ pub struct FactSheet {
     promo_amounts: HashSet<i64>,
     promo_percents: Vec<f64>,
     max_discount: Option<f64>,
-    /// Numbers (×100) stated anywhere in catalog text, dates and the goal.
+    /// Numbers (×100) the store name, active promotions (and their end
+    /// dates) and the goal state; product numbers live per product.
     numbers: HashSet<i64>,
     /// Lower-case words the catalog, store and goal use.
     vocab: HashSet<String>,
@@ -103,6 +108,26 @@ pub struct FactSheet {
 
 fn number_key(x: f64) -> i64 {
     (x * 100.0).round() as i64
+}
+
+/// Every number a text states, including digits glued to letters ("3L", "WINTER25").
+fn text_numbers(t: &str) -> Vec<i64> {
+    let mut out: Vec<i64> = money::extract(t)
+        .into_iter()
+        .filter_map(|c| match c.kind {
+            ClaimKind::Number(n) | ClaimKind::Percent { value: n, .. } => Some(number_key(n)),
+            ClaimKind::Money { .. } => None,
+        })
+        .collect();
+    for part in t
+        .split(|c: char| !c.is_ascii_digit() && c != '.')
+        .filter(|s| !s.is_empty())
+    {
+        if let Ok(n) = part.trim_matches('.').parse::<f64>() {
+            out.push(number_key(n));
+        }
+    }
+    out
 }
 
 fn add_ngrams(text: &str, out: &mut HashSet<String>) {
@@ -137,8 +162,15 @@ fn product_facts(p: &Product) -> ProductFacts {
             _ => None,
         })
         .collect();
+    let numbers = std::iter::once(&p.name)
+        .chain(p.category.iter())
+        .chain(p.features.iter())
+        .chain(p.tags.iter())
+        .flat_map(|t| text_numbers(t))
+        .collect();
     ProductFacts {
         name_lower: p.name.to_lowercase(),
+        numbers,
         prices,
         discounts,
         text_percents,
@@ -243,25 +275,18 @@ impl FactSheet {
             }
         }
         texts.extend(extra_text.iter().copied());
+        // Numbers any copy may state: the store's, the promotions', the goal's.
+        let shared = std::iter::once(catalog.store.as_str())
+            .chain(active.iter().flat_map(|p| [p.text.as_str(), p.id.as_str()]))
+            .chain(extra_text.iter().copied());
+        for t in shared {
+            numbers.extend(text_numbers(t));
+        }
         for t in &texts {
             for w in words(t) {
                 vocab_insert(&mut vocab, &w);
             }
             add_ngrams(t, &mut phrases);
-            for c in money::extract(t) {
-                if let ClaimKind::Number(n) | ClaimKind::Percent { value: n, .. } = c.kind {
-                    numbers.insert(number_key(n));
-                }
-            }
-            // Numbers glued to letters in catalog text ("3L", "WINTER25") count too.
-            for part in t
-                .split(|c: char| !c.is_ascii_digit() && c != '.')
-                .filter(|s| !s.is_empty())
-            {
-                if let Ok(n) = part.trim_matches('.').parse::<f64>() {
-                    numbers.insert(number_key(n));
-                }
-            }
             let lw = words(t);
             for pair in lw.windows(2) {
                 if pair[0] == "free" {
@@ -429,12 +454,16 @@ impl FactSheet {
                 ClaimKind::Number(n) => {
                     let key = number_key(n);
                     let as_price = prices.contains(&money::to_cents(n));
-                    if !self.numbers.contains(&key) && !as_price {
+                    let in_text = self.numbers.contains(&key)
+                        || scope
+                            .iter()
+                            .any(|&i| self.products[i].numbers.contains(&key));
+                    if !in_text && !as_price {
                         out.push(Violation {
                             rule: "number",
                             span: claim.text.clone(),
                             detail: format!(
-                                "the number '{}' does not appear in the catalog",
+                                "the number '{}' is not in the catalog text of the products in this copy",
                                 claim.text
                             ),
                         });
@@ -501,14 +530,17 @@ impl FactSheet {
         // Letter-then-digit model codes ("X200", "TR-5") must be catalog words.
         for t in &toks {
             let starts_alpha = t.raw.chars().next().is_some_and(char::is_alphabetic);
+            // All-caps codes with three or more letters are promotion codes (check_offers).
+            let caps = t.raw.chars().filter(|c| c.is_ascii_uppercase()).count();
+            let promo_like = caps >= 3
+                && t.raw
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
             if starts_alpha
                 && has_digit(t)
                 && !self.knows_word(&t.lower)
                 && !self.promo_codes.contains(&t.raw.to_uppercase())
-                && !t
-                    .raw
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && !promo_like
             {
                 out.push(Violation {
                     rule: "name",

@@ -20,16 +20,42 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// Most warnings kept per document; the rest are counted in one summary, so
+/// a 5,000-entry list of bad SKUs does not yield 5,000 messages.
+pub const MAX_WARNINGS: usize = 50;
+
 /// Collects warnings while walking one input document.
 #[derive(Debug, Default)]
-pub struct Warnings(pub Vec<Warning>);
+pub struct Warnings {
+    list: Vec<Warning>,
+    overflow: usize,
+}
 
 impl Warnings {
+    /// Starts from warnings already collected (e.g. the store's).
+    pub fn from_vec(list: Vec<Warning>) -> Self {
+        Warnings { list, overflow: 0 }
+    }
+
     pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Warning {
-            field: field.into(),
-            message: message.into(),
-        });
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(Warning {
+                field: field.into(),
+                message: message.into(),
+            });
+        } else {
+            self.overflow += 1;
+        }
+    }
+
+    pub fn into_vec(mut self) -> Vec<Warning> {
+        if self.overflow > 0 {
+            self.list.push(Warning {
+                field: "warnings".into(),
+                message: format!("{} more not shown", self.overflow),
+            });
+        }
+        self.list
     }
 }
 

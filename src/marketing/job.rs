@@ -207,7 +207,7 @@ impl Writer {
         request.validate()?;
         let catalog = &self.store.catalog;
         let brand = &self.store.brand;
-        let mut w = Warnings(self.store.warnings.clone());
+        let mut w = Warnings::from_vec(self.store.warnings.clone());
         let profile = Profile::from_value(request.profile.as_ref(), catalog, &mut w)?;
         let requested = request.locale.as_deref().or(profile.locale.as_deref());
         let (language, fell_back) = lang::resolve(
@@ -266,7 +266,7 @@ impl Writer {
             plan,
             facts,
             echo,
-            warnings: w.0,
+            warnings: w.into_vec(),
         })
     }
 
@@ -351,7 +351,7 @@ impl Writer {
         request.validate()?;
         let catalog = &self.store.catalog;
         let brand = &self.store.brand;
-        let mut w = Warnings(self.store.warnings.clone());
+        let mut w = Warnings::from_vec(self.store.warnings.clone());
         let (language, fell_back) = lang::resolve(
             request.locale.as_deref(),
             &self.config.languages,
@@ -441,7 +441,7 @@ impl Writer {
             options,
             seed,
             max_attempts: 1 + request.max_retries,
-            warnings: w.0,
+            warnings: w.into_vec(),
             phase: Phase::Ready,
             attempt: 0,
             passed: Vec::new(),

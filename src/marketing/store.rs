@@ -26,7 +26,7 @@ impl Store {
         Ok(Store {
             catalog,
             brand,
-            warnings: w.0,
+            warnings: w.into_vec(),
         })
     }
 
