@@ -275,48 +275,41 @@ pub enum Parse {
     NeedMore(u64),
 }
 
-/// Block size (elements) and bytes per block of the ggml types we can size.
-pub fn block_layout(ggml_type: u32) -> Option<(u64, u64)> {
-    Some(match ggml_type {
-        0 => (1, 4),     // F32
-        1 => (1, 2),     // F16
-        2 => (32, 18),   // Q4_0
-        3 => (32, 20),   // Q4_1
-        6 => (32, 22),   // Q5_0
-        7 => (32, 24),   // Q5_1
-        8 => (32, 34),   // Q8_0
-        9 => (32, 36),   // Q8_1
-        10 => (256, 84), // Q2_K
-        11 => (256, 110), // Q3_K
-        12 => (256, 144), // Q4_K
-        13 => (256, 176), // Q5_K
-        14 => (256, 210), // Q6_K
-        15 => (256, 292), // Q8_K
-        30 => (1, 2),    // BF16
-        _ => return None,
-    })
+/// A ggml tensor type: id in the file, name, elements per block, bytes per block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GgmlType {
+    pub id: u32,
+    pub name: &'static str,
+    pub block: u64,
+    pub block_bytes: u64,
+}
+
+/// The ggml types a GGUF tensor may use here (ids from ggml.h).
+pub const GGML_TYPES: &[GgmlType] = &[
+    GgmlType { id: 0, name: "F32", block: 1, block_bytes: 4 },
+    GgmlType { id: 1, name: "F16", block: 1, block_bytes: 2 },
+    GgmlType { id: 2, name: "Q4_0", block: 32, block_bytes: 18 },
+    GgmlType { id: 3, name: "Q4_1", block: 32, block_bytes: 20 },
+    GgmlType { id: 6, name: "Q5_0", block: 32, block_bytes: 22 },
+    GgmlType { id: 7, name: "Q5_1", block: 32, block_bytes: 24 },
+    GgmlType { id: 8, name: "Q8_0", block: 32, block_bytes: 34 },
+    GgmlType { id: 9, name: "Q8_1", block: 32, block_bytes: 36 },
+    GgmlType { id: 10, name: "Q2_K", block: 256, block_bytes: 84 },
+    GgmlType { id: 11, name: "Q3_K", block: 256, block_bytes: 110 },
+    GgmlType { id: 12, name: "Q4_K", block: 256, block_bytes: 144 },
+    GgmlType { id: 13, name: "Q5_K", block: 256, block_bytes: 176 },
+    GgmlType { id: 14, name: "Q6_K", block: 256, block_bytes: 210 },
+    GgmlType { id: 15, name: "Q8_K", block: 256, block_bytes: 292 },
+    GgmlType { id: 30, name: "BF16", block: 1, block_bytes: 2 },
+];
+
+pub fn ggml_type(id: u32) -> Option<&'static GgmlType> {
+    GGML_TYPES.iter().find(|t| t.id == id)
 }
 
 /// Name of a ggml type, for messages.
-pub fn type_name(ggml_type: u32) -> &'static str {
-    match ggml_type {
-        0 => "F32",
-        1 => "F16",
-        2 => "Q4_0",
-        3 => "Q4_1",
-        6 => "Q5_0",
-        7 => "Q5_1",
-        8 => "Q8_0",
-        9 => "Q8_1",
-        10 => "Q2_K",
-        11 => "Q3_K",
-        12 => "Q4_K",
-        13 => "Q5_K",
-        14 => "Q6_K",
-        15 => "Q8_K",
-        30 => "BF16",
-        _ => "unknown",
-    }
+pub fn type_name(id: u32) -> &'static str {
+    ggml_type(id).map_or("unknown", |t| t.name)
 }
 
 /// Reads from `bytes` (a prefix of the file). `total_len` is the full file
@@ -505,7 +498,7 @@ impl<'a> Reader<'a> {
             }
             let ggml_type = self.u32(&name)?;
             let offset = self.u64(&name)?;
-            let (block, block_bytes) = block_layout(ggml_type).ok_or_else(|| {
+            let &GgmlType { block, block_bytes, .. } = self::ggml_type(ggml_type).ok_or_else(|| {
                 Stop::Fail(Error::UnsupportedTensorType { tensor: name.clone(), ggml_type })
             })?;
             let elements = dims

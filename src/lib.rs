@@ -2,18 +2,27 @@
 //!
 //! Layers, each knowing only the ones above it in this list:
 //! - [`error`], [`textgen`]: the error type and the text-generation contract.
-//! - [`gguf`], [`quant`], [`model`]: model files, weight formats and the
-//!   transformer forward pass.
-//! - [`tokenizer`], [`chat`], [`sampling`], [`engine`]: text in, tokens,
-//!   sampling, and the generation loop behind [`textgen::TextGenerator`].
+//! - [`gguf`], [`quant`], [`model`], [`loader`]: model files, weight formats,
+//!   the transformer forward pass, streaming load.
+//! - [`tokenizer`], [`chat`], [`sampling`], [`engine`]: text to tokens and
+//!   back, chat templates, sampling, and the generation loop behind
+//!   [`textgen::TextGenerator`].
 //! - `marketing`: visitor profile, catalog, brand, ideate → create → optimize
 //!   (knows only [`textgen`]).
-//! - `wasm` (wasm32 only): the JavaScript boundary.
+//! - `cli` (native) and `wasm` (browser): the two front doors.
 
+pub mod chat;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+pub mod engine;
 pub mod error;
 pub mod gguf;
+pub mod loader;
 pub mod marketing;
 pub mod model;
+pub mod quant;
+pub mod sampling;
 pub mod textgen;
+pub mod tokenizer;
 
 pub use error::{Error, Result};

@@ -1,5 +1,16 @@
-//! The `banneret` command-line tool (native only).
+//! `banneret`: the native command-line tool (see `cli::USAGE`).
+
 fn main() {
-    eprintln!("banneret: command-line tool not built yet");
-    std::process::exit(2);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.is_empty() || argv[0] == "--help" || argv[0] == "-h" {
+        println!("{}", banneret::cli::USAGE);
+        return;
+    }
+    match banneret::cli::run(&argv) {
+        Ok(value) => println!("{value}"),
+        Err(e) => {
+            eprintln!("banneret: {e}");
+            std::process::exit(1);
+        }
+    }
 }

@@ -1,0 +1,133 @@
+//! The generation loop on a tiny model built in the test: options behave as
+//! named, streaming adds up to the result, seeds reproduce, prompts share
+//! their cached prefix without changing results, and jobs can be cancelled.
+
+mod common;
+
+use banneret::engine::Engine;
+use banneret::textgen::{ChatMessage, FinishReason, GenerationOptions, StepEvent, TextGenerator};
+use candle_core::quantized::GgmlDType;
+use common::tiny;
+
+fn engine() -> Engine {
+    Engine::from_gguf_bytes(&tiny::gguf_bytes(11, GgmlDType::Q4_1)).expect("tiny engine")
+}
+
+fn sampled(seed: u32, n: u32) -> GenerationOptions {
+    GenerationOptions { seed: Some(seed), max_new_tokens: 24, num_return_sequences: n, ..Default::default() }
+}
+
+fn generate(engine: &mut Engine, prompt: &str, options: &GenerationOptions) -> (Vec<banneret::textgen::Completion>, Vec<String>) {
+    let mut job = engine.start(prompt, options).unwrap();
+    let mut streamed = vec![String::new(); options.num_return_sequences as usize];
+    let done = engine
+        .run(&mut job, &mut |e| {
+            if let StepEvent::Token { sequence, text } = e {
+                streamed[*sequence].push_str(text);
+            }
+            true
+        })
+        .unwrap();
+    (done, streamed)
+}
+
+#[test]
+fn same_seed_same_text_and_sequences_use_successive_seeds() {
+    let mut e = engine();
+    let (a, _) = generate(&mut e, "the cat", &sampled(7, 3));
+    let (b, _) = generate(&mut e, "the cat", &sampled(7, 3));
+    assert_eq!(a, b);
+    assert_eq!(a.iter().map(|c| c.seed).collect::<Vec<_>>(), vec![7, 8, 9]);
+    let (c, _) = generate(&mut e, "the cat", &sampled(8, 1));
+    assert_eq!(c[0].token_ids, a[1].token_ids, "sequence 1 of seed 7 is seed 8");
+    assert!(a.iter().any(|x| x.token_ids != a[0].token_ids), "three seeds drew identical sequences");
+}
+
+#[test]
+fn streamed_chunks_add_up_to_each_completion() {
+    let mut e = engine();
+    let (done, streamed) = generate(&mut e, "in the", &sampled(3, 2));
+    for (c, s) in done.iter().zip(&streamed) {
+        assert_eq!(&c.text, s);
+        assert!(c.mean_logprob < 0.0 && c.mean_logprob.is_finite());
+    }
+}
+
+#[test]
+fn max_new_tokens_and_greedy() {
+    let mut e = engine();
+    let (done, _) = generate(&mut e, "the", &GenerationOptions::greedy(5));
+    assert_eq!(done[0].token_ids.len(), 5);
+    assert_eq!(done[0].finish_reason, FinishReason::Length);
+    let (again, _) = generate(&mut e, "the", &GenerationOptions::greedy(5));
+    assert_eq!(done, again);
+}
+
+#[test]
+fn stop_strings_cut_the_text_and_are_never_streamed() {
+    let mut e = engine();
+    let (free, _) = generate(&mut e, "the", &GenerationOptions::greedy(24));
+    let text = free[0].text.clone();
+    // Stop at a piece of text the model will produce, spanning tokens if possible.
+    let chars: Vec<char> = text.chars().collect();
+    assert!(chars.len() >= 6, "tiny model produced too little text: {text:?}");
+    let stop: String = chars[3..5].iter().collect();
+    let options = GenerationOptions { stop: vec![stop.clone()], ..GenerationOptions::greedy(24) };
+    let (done, streamed) = generate(&mut e, "the", &options);
+    let cut = text.find(&stop).unwrap();
+    assert_eq!(done[0].text, text[..cut]);
+    assert_eq!(streamed[0], done[0].text);
+    assert_eq!(done[0].finish_reason, FinishReason::Stop);
+}
+
+#[test]
+fn shared_prompt_prefix_gives_the_same_results_as_a_fresh_engine() {
+    let long = "the cat in the hat sat on the mat and the dog ".repeat(4);
+    let first = format!("{long}ran");
+    let second = format!("{long}sat");
+    let mut warm = engine();
+    generate(&mut warm, &first, &GenerationOptions::greedy(8));
+    let (reused, _) = generate(&mut warm, &second, &GenerationOptions::greedy(8));
+    let mut cold = engine();
+    let (fresh, _) = generate(&mut cold, &second, &GenerationOptions::greedy(8));
+    assert_eq!(reused, fresh);
+}
+
+#[test]
+fn a_job_can_be_cancelled_between_tokens_and_the_next_one_works() {
+    let mut e = engine();
+    let mut job = e.start("the", &GenerationOptions::greedy(20)).unwrap();
+    let mut steps = 0;
+    let err = e.run(&mut job, &mut |_| {
+        steps += 1;
+        steps < 3
+    });
+    assert_eq!(err.unwrap_err().code(), "cancelled");
+    let (done, _) = generate(&mut e, "the", &GenerationOptions::greedy(20));
+    assert_eq!(done[0].token_ids.len(), 20);
+}
+
+#[test]
+fn chat_prompts_render_through_the_models_template() {
+    let e = engine();
+    let prompt = e.render_chat(&[ChatMessage::system("be brief"), ChatMessage::user("hi")]).unwrap();
+    assert_eq!(prompt, "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+#[test]
+fn bad_options_are_rejected_by_name() {
+    let mut e = engine();
+    let bad = GenerationOptions { top_p: 1.5, ..Default::default() };
+    let err = e.start("the", &bad).err().unwrap();
+    assert!(err.to_string().contains("top_p"), "{err}");
+    let typo: Result<GenerationOptions, _> = serde_json::from_str(r#"{"temprature": 0.5}"#);
+    assert!(typo.unwrap_err().to_string().contains("temprature"));
+}
+
+#[test]
+fn prompts_that_overflow_the_context_are_refused() {
+    let mut e = engine();
+    let huge = "the cat ".repeat(400);
+    let err = e.start(&huge, &GenerationOptions::greedy(4)).err().unwrap();
+    assert_eq!(err.code(), "context_overflow", "{err}");
+}
