@@ -39,6 +39,17 @@ fn amounts_belong_to_the_products_in_the_copy() {
     );
     assert_eq!(rules(&nw, &tr, "Only 79 dollars"), vec!["price"]);
     assert_eq!(rules(&nw, &tr, "Only €99"), vec!["currency"]);
+    // Real amounts in the wrong role.
+    assert_eq!(
+        rules(&nw, &tr, "Now $129"),
+        vec!["price"],
+        "$129 is the price before the sale"
+    );
+    assert_eq!(rules(&nw, &tr, "It was $99 last week"), vec!["price"]);
+    assert_eq!(
+        rules(&nw, &tr, "Was $129, now only $99"),
+        Vec::<&str>::new()
+    );
     // Naming another product brings its prices into scope.
     assert_eq!(
         rules(&nw, &tr, "Add the Insulated Trail Bottle 750 ml for $34."),
@@ -194,6 +205,7 @@ fn ctx_run(
         echo: &echo,
         language: "en",
         language_check: script_check,
+        topic: &[],
     };
     let copy = CopyFields(
         copy.iter()

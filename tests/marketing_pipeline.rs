@@ -404,6 +404,26 @@ fn invented_names_and_offers_are_rejected() {
 }
 
 #[test]
+fn copy_about_something_else_is_rejected() {
+    // The worked example parroted: true, but not about the trail runner.
+    let parrot = "Headline: Stay dry on every climb\nSubline: The Stormshell 3L Jacket, now $199.\nCTA: Shop the jacket";
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "trail-runner")),
+        &mut FakeGenerator::constant(parrot),
+    );
+    assert_eq!(r.source, Source::Fallback);
+    assert!(
+        r.rejected
+            .iter()
+            .all(|x| x.failed.iter().any(|c| c.name == "relevance")),
+        "{:#?}",
+        r.rejected
+    );
+    assert!(r.checks.iter().any(|c| c.name == "relevance" && c.pass));
+}
+
+#[test]
 fn over_long_text_is_trimmed_at_a_word_boundary() {
     let text = "Headline: Your Ridgeline Trail Runner is waiting for the next long run\nSubline: The Ridgeline Trail Runner, now $99.\nCTA: Shop the trail runner now";
     let r = write(
@@ -655,9 +675,20 @@ fn tone_goal_and_locale_reach_the_prompt() {
     let r = write("northwind", &req, &mut gen);
     let turn = marketing_support::last_user_turn(&gen.prompts[0]);
     assert!(turn.contains("Tone: formal"), "{turn}");
-    assert!(turn.contains("Campaign goal: winter sale"));
-    assert!(turn.contains("Headline at most 40 characters."));
-    assert!(turn.contains("Headline: ...\nSubline: ...\nCTA: ..."));
+    assert!(turn.contains("Campaign: winter sale"));
+    let prompt = &gen.prompts[0];
+    assert!(prompt.contains(
+        "Headline at most 40 characters. Subline at most 90 characters. CTA at most 20 characters."
+    ));
+    // The worked example shows the exact format; the answer is opened with its first label.
+    assert_eq!(
+        marketing_support::labels(prompt),
+        vec!["Headline", "Subline", "CTA"]
+    );
+    assert!(
+        prompt.ends_with("<|im_start|>assistant\nHeadline:"),
+        "{prompt}"
+    );
     // The default model writes English: the zh-CN visitor is told so.
     assert_eq!(r.language, "en");
     assert!(r

@@ -1,7 +1,7 @@
 //! Optimize, part one: every hard check a piece of copy must pass. Per field:
 //! `complete`, `length`, `banned_phrases`, `facts`, `markup`,
-//! `injection_echo`, `language`. Over the whole copy: `required_terms`,
-//! `emoji`. A check that fails carries the offending spans so repair.rs can
+//! `injection_echo`, `language`. Over the whole copy: `relevance` (it is
+//! about the plan), `required_terms`, `emoji`. A check that fails carries the offending spans so repair.rs can
 //! cut exactly those.
 
 use std::collections::HashSet;
@@ -67,6 +67,41 @@ pub struct CheckContext<'a> {
     pub echo: &'a EchoGuard,
     pub language: &'a str,
     pub language_check: LanguageCheck,
+    /// Word stems of which the copy must use at least one (the featured
+    /// product's name words and the plan's keywords); empty skips the check.
+    pub topic: &'a [String],
+}
+
+/// The stems a plan's copy must touch: the featured products' name words,
+/// their categories, the plan's keywords, the promotion's words, and for
+/// store-wide angles (generic, welcome, campaign) the store's name.
+pub fn topic_stems(plan: &super::ideate::Plan, store: &str) -> Vec<String> {
+    use super::ideate::Angle;
+    let mut out: Vec<String> = Vec::new();
+    let store_wide = matches!(
+        plan.angle,
+        Angle::Generic | Angle::Welcome | Angle::Campaign
+    );
+    let texts = plan
+        .products
+        .iter()
+        .flat_map(|p| std::iter::once(p.name.as_str()).chain(p.category.as_deref()))
+        .chain(plan.keywords.iter().map(String::as_str))
+        .chain(plan.promotion.iter().map(|p| p.text.as_str()))
+        .chain(store_wide.then_some(store));
+    for t in texts {
+        for w in words(t) {
+            let s = stem(&w);
+            if w.chars().count() >= 3
+                && !is_stopword(&w)
+                && !is_common_word(&w)
+                && !out.contains(&s)
+            {
+                out.push(s);
+            }
+        }
+    }
+    out
 }
 
 /// Markup the copy must not carry: tags, chat markers, entities, script URLs.
@@ -204,6 +239,22 @@ pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<C
         }
     }
     let joined = copy.joined();
+    if !ctx.topic.is_empty() {
+        let stems: Vec<String> = words(&joined).iter().map(|w| stem(w)).collect();
+        if ctx.topic.iter().any(|t| stems.contains(t)) {
+            out.push(Check::pass("relevance", None));
+        } else {
+            out.push(Check::fail(
+                "relevance",
+                None,
+                format!(
+                    "mentions neither the featured product nor a plan keyword ({})",
+                    ctx.topic.join(", ")
+                ),
+                Vec::new(),
+            ));
+        }
+    }
     let missing: Vec<String> = ctx
         .brand
         .required_terms

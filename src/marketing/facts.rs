@@ -7,6 +7,7 @@
 //!   featured products plus any product the copy names — or an amount in an
 //!   active promotion's text. "$79" on a trail-runner banner fails even though
 //!   the yoga mat costs $79.
+//!   "now $X" must be a current price and "was $X" a regular one.
 //! - **Percentages** must equal the discount of an in-scope product on sale,
 //!   rounded or rounded down (23.3 % → 23 %), or appear in promotion or
 //!   product text. "up to N %" may also use the largest discount in the
@@ -69,6 +70,9 @@ const NAME_ENDINGS: &[&str] = &[
 #[derive(Debug, Clone)]
 struct ProductFacts {
     name_lower: String,
+    /// What it costs now, and its regular price (cents).
+    current: i64,
+    regular: i64,
     /// Numbers its name, category, features and tags state (×100).
     numbers: HashSet<i64>,
     prices: Vec<i64>,
@@ -170,6 +174,8 @@ fn product_facts(p: &Product) -> ProductFacts {
         .collect();
     ProductFacts {
         name_lower: p.name.to_lowercase(),
+        current: p.current_price(),
+        regular: p.price,
         numbers,
         prices,
         discounts,
@@ -425,6 +431,9 @@ impl FactSheet {
                                 self.describe_amounts(scope)
                             ),
                         });
+                    } else if let Some(v) = self.misplaced(&claim.before, cents, &claim.text, scope)
+                    {
+                        out.push(v);
                     }
                 }
                 ClaimKind::Percent { value, up_to } => {
@@ -475,6 +484,34 @@ impl FactSheet {
         self.check_offers(text, &mut out);
         self.check_links(text, &mut out);
         out
+    }
+
+    /// A real amount in the wrong role: "now $129" when $129 is the price
+    /// before the sale, "was $99" when $99 is the sale price.
+    fn misplaced(
+        &self,
+        before: &str,
+        cents: i64,
+        span: &str,
+        scope: &[usize],
+    ) -> Option<Violation> {
+        let promo = self.promo_amounts.contains(&cents);
+        let (ok, role) = match before {
+            "now" | "only" | "just" | "today" => (
+                promo || scope.iter().any(|&i| self.products[i].current == cents),
+                "the current price",
+            ),
+            "was" | "regular" | "regularly" | "originally" | "usually" => (
+                scope.iter().any(|&i| self.products[i].regular == cents),
+                "a regular price",
+            ),
+            _ => return None,
+        };
+        (!ok).then(|| Violation {
+            rule: "price",
+            span: format!("{before} {span}"),
+            detail: format!("'{before} {span}' says {span} is {role}, which it is not"),
+        })
     }
 
     fn check_names(&self, text: &str, out: &mut Vec<Violation>) {

@@ -143,7 +143,11 @@ fn headline(f: &Facts) -> Vec<Option<String>> {
             }
             .to_string(),
         )],
-        Angle::InterestMatch => vec![name.clone(), Some("Picked for you".to_string())],
+        Angle::InterestMatch => vec![
+            f.name().map(|n| format!("Meet the {n}")),
+            name.clone(),
+            Some("Picked for you".to_string()),
+        ],
         Angle::Campaign | Angle::Generic | Angle::Rewrite => vec![f.promo_short.clone()],
         Angle::Welcome => vec![
             Some(format!("Welcome to {}", f.store)),

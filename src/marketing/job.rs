@@ -18,7 +18,7 @@ use super::kinds::ContentKind;
 use super::lang::{self, LanguageCheck};
 use super::parse;
 use super::profile::Profile;
-use super::prompt::{self, Rules};
+use super::prompt::{self, StoreVoice};
 use super::repair;
 use super::request::{GenerationOverrides, RewriteOp, RewriteRequest, Tone, WriteRequest};
 use super::result::{
@@ -116,10 +116,15 @@ pub struct WriteJob<G: TextGenerator> {
     plan: Plan,
     facts: FactSheet,
     echo: EchoGuard,
+    /// Stems the copy must touch (see [`checks::topic_stems`]).
+    topic: Vec<String>,
     brand: Brand,
     store_name: String,
     language_check: LanguageCheck,
     prompt: String,
+    /// Text the prompt ends with inside the assistant turn; the model's
+    /// completion continues it.
+    prefill: String,
     options: GenerationOptions,
     seed: u32,
     max_attempts: u32,
@@ -287,21 +292,18 @@ impl Writer {
         let ideate_ms = ms(started);
         let brand = &self.store.brand;
         let plan = prepared.plan;
-        let rules = Rules {
+        let voice = StoreVoice {
+            catalog: &self.store.catalog,
+            store: self.store.name(),
+            voice: &brand.voice,
             emoji_max: brand.emoji.max(),
             required: &brand.required_terms,
             banned: &brand.banned_phrases,
         };
-        let messages = prompt::messages(
-            request.kind,
-            &plan,
-            &self.store.catalog,
-            self.store.name(),
-            &brand.voice,
-            &brand.audience,
-            &rules,
-        );
-        let prompt = generator.render_chat(&messages)?;
+        let messages = prompt::messages(request.kind, &plan, &voice);
+        let prefill = prompt::prefill(request.kind);
+        let prompt = generator.render_chat(&messages)? + &prefill;
+        let topic = checks::topic_stems(&plan, self.store.name());
         let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
         let seed = request.seed.unwrap_or_else(|| {
             let angle = serde_json::to_string(&plan.angle).unwrap_or_default();
@@ -320,10 +322,12 @@ impl Writer {
             plan,
             facts: prepared.facts,
             echo: prepared.echo,
+            topic,
             brand: brand.clone(),
             store_name: self.store.name().to_string(),
             language_check: self.config.language_check,
             prompt,
+            prefill,
             options,
             seed,
             max_attempts: 1 + request.max_retries,
@@ -416,7 +420,8 @@ impl Writer {
             &brand.voice,
             brand.emoji.max(),
         );
-        let prompt = generator.render_chat(&messages)?;
+        let prefill = prompt::prefill(request.kind);
+        let prompt = generator.render_chat(&messages)? + &prefill;
         let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
         let seed = request.seed.unwrap_or_else(|| {
             fnv1a(&[
@@ -434,10 +439,12 @@ impl Writer {
             plan,
             facts,
             echo: EchoGuard::default(),
+            topic: Vec::new(),
             brand: brand.clone(),
             store_name: self.store.name().to_string(),
             language_check: self.config.language_check,
             prompt,
+            prefill,
             options,
             seed,
             max_attempts: 1 + request.max_retries,
@@ -489,7 +496,8 @@ impl<G: TextGenerator> WriteJob<G> {
         &self.plan
     }
 
-    /// The rendered prompt handed to the generator.
+    /// The prompt handed to the generator: the rendered chat, then the
+    /// opening of the answer (see [`prompt::prefill`]).
     pub fn prompt(&self) -> &str {
         &self.prompt
     }
@@ -599,6 +607,7 @@ impl<G: TextGenerator> WriteJob<G> {
             echo: &self.echo,
             language: &self.plan.language,
             language_check: self.language_check,
+            topic: &self.topic,
         };
         match &self.mode {
             Mode::Write => checks::run(copy, &ctx, &[]),
@@ -613,7 +622,18 @@ impl<G: TextGenerator> WriteJob<G> {
 
     fn optimize(&mut self, completions: Vec<Completion>) {
         for c in completions {
-            let mut copy = parse::parse(self.kind, &c.text);
+            // The model continues the prefilled label, or repeats it.
+            let repeated = c
+                .text
+                .trim_start()
+                .to_lowercase()
+                .starts_with(&self.prefill.to_lowercase());
+            let full = if repeated {
+                c.text.clone()
+            } else {
+                format!("{}{}", self.prefill, c.text)
+            };
+            let mut copy = parse::parse(self.kind, &full);
             let mut checks = self.check(&copy);
             let mut repairs = Vec::new();
             for _ in 0..REPAIR_ROUNDS {

@@ -42,6 +42,8 @@ pub struct KindSpec {
     pub name: &'static str,
     /// How the prompt names the thing to write.
     pub noun: &'static str,
+    /// The same, plural, for the system turn.
+    pub noun_plural: &'static str,
     pub fields: &'static [FieldSpec],
     /// Token budget for one variant (the output format's labels included).
     pub max_new_tokens: u32,
@@ -102,6 +104,7 @@ pub const KINDS: &[KindSpec] = &[
         kind: ContentKind::Banner,
         name: "banner",
         noun: "a web banner",
+        noun_plural: "web banners",
         fields: &[
             field("headline", "Headline", HEADLINE, None, 40, 3, (0.45, 1.0)),
             field("subline", "Subline", SUBLINE, None, 90, 10, (0.4, 1.0)),
@@ -113,6 +116,7 @@ pub const KINDS: &[KindSpec] = &[
         kind: ContentKind::SearchAd,
         name: "search_ad",
         noun: "a search ad",
+        noun_plural: "search ads",
         fields: &[
             field(
                 "headline_1",
@@ -166,6 +170,7 @@ pub const KINDS: &[KindSpec] = &[
         kind: ContentKind::SocialPost,
         name: "social_post",
         noun: "a social media post",
+        noun_plural: "social media posts",
         fields: &[field("post", "Post", POST, None, 280, 20, (0.3, 0.85))],
         max_new_tokens: 96,
     },
@@ -173,6 +178,7 @@ pub const KINDS: &[KindSpec] = &[
         kind: ContentKind::EmailSubject,
         name: "email_subject",
         noun: "an email subject line",
+        noun_plural: "email subject lines",
         fields: &[field(
             "subject",
             "Subject",
@@ -188,6 +194,7 @@ pub const KINDS: &[KindSpec] = &[
         kind: ContentKind::ProductBlurb,
         name: "product_blurb",
         noun: "a short product description",
+        noun_plural: "short product descriptions",
         fields: &[field("blurb", "Blurb", BLURB, None, 300, 30, (0.35, 0.9))],
         max_new_tokens: 112,
     },

@@ -95,6 +95,17 @@ pub struct Claim {
     pub kind: ClaimKind,
     /// The span of copy that states it, as written.
     pub text: String,
+    /// The word just before the span, lower case ("now", "was", "save").
+    pub before: String,
+}
+
+/// The last word of `lower[..end]`.
+fn word_before(lower: &[char], end: usize) -> String {
+    let head: String = lower[..end].iter().collect();
+    head.split(|c: char| !c.is_alphanumeric())
+        .rfind(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_string()
 }
 
 const SYMBOLS: &[char] = &['$', '€', '£', '¥', '₹', '円', '元'];
@@ -149,6 +160,7 @@ pub fn extract(text: &str) -> Vec<Claim> {
                     up_to: false,
                 },
                 text: phrase.to_string(),
+                before: String::new(),
             });
         }
     }
@@ -255,6 +267,7 @@ pub fn extract(text: &str) -> Vec<Claim> {
         claims.push(Claim {
             kind,
             text: chars[span_start..span_end].iter().collect(),
+            before: word_before(&lower, span_start),
         });
         i = span_end.max(end);
     }

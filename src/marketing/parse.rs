@@ -43,6 +43,41 @@ fn is_chatter(line: &str) -> bool {
         || (l.ends_with(':') && !l.contains(' ') && l.len() > 12)
 }
 
+/// Keys of the prompt's fact sheet; a line starting with one is the model
+/// echoing its input.
+const PROMPT_KEYS: &[&str] = &[
+    "product:",
+    "price:",
+    "features:",
+    "promotion:",
+    "campaign:",
+    "why:",
+    "tone:",
+    "structure:",
+    "visitor's words",
+    "also in the cart:",
+    "facts:",
+    "rules:",
+    "keywords:",
+    "angle:",
+];
+
+fn echoes_prompt(line: &str) -> bool {
+    let l = line.trim().to_lowercase();
+    PROMPT_KEYS.iter().any(|k| l.starts_with(k))
+}
+
+/// "Word: ..." or "Two Words: ..." with a capitalized label.
+fn unknown_label(line: &str) -> bool {
+    match line.split_once([':', '：']) {
+        Some((label, _)) => {
+            let words = label.split_whitespace().count();
+            (1..=3).contains(&words) && label.trim().chars().next().is_some_and(char::is_uppercase)
+        }
+        None => false,
+    }
+}
+
 /// Removes chat markers that leaked as text ("<|im_end|>"), which are format,
 /// not content.
 fn strip_chat_markers(s: &str) -> String {
@@ -205,7 +240,14 @@ pub fn parse(kind: ContentKind, raw: &str) -> CopyFields {
             current = multi_line.then_some(target.name);
             continue;
         }
-        if is_chatter(line) {
+        if is_chatter(line) || echoes_prompt(line) {
+            current = None;
+            continue;
+        }
+        // After real labels, another "Label: ..." line in a multi-field kind
+        // is an invented field ("Tone: casual", "Hashtags: ..."): not copy.
+        if any_label && !multi_line && unknown_label(line) {
+            current = None;
             continue;
         }
         let value = clean_value(line);
@@ -296,6 +338,19 @@ mod tests {
         assert_eq!(get(&c, "headline_1"), "Trail shoes");
         assert_eq!(get(&c, "headline_3"), "Northwind");
         assert_eq!(get(&c, "description_2"), "Two.");
+    }
+
+    #[test]
+    fn echoed_prompt_and_invented_fields_are_dropped() {
+        let raw = "Headline: Stay dry\nSubline: The Stormshell 3L Jacket, now $199.\nTone: casual\nCOOKIES: yes";
+        let c = parse(ContentKind::Banner, raw);
+        assert_eq!(c.0.len(), 2, "{c:?}");
+        assert!(c.get("cta").is_none());
+        let c = parse(
+            ContentKind::SocialPost,
+            "Post: Winter Sale: marked-down gear.\nWhy: it matches",
+        );
+        assert_eq!(get(&c, "post"), "Winter Sale: marked-down gear.");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::ideate::FeaturedProduct;
 use super::kinds::ContentKind;
 use super::money::{self, ClaimKind};
-use super::prompt::{format_lines, limits_line, render_copy, system_message};
+use super::prompt::{render_copy, system_message};
 use super::request::RewriteOp;
 use super::result::{Check, CopyFields};
 use super::text::{
@@ -36,16 +36,12 @@ pub fn messages(
     emoji_max: Option<usize>,
 ) -> Vec<ChatMessage> {
     let mut lines = vec![format!(
-        "Rewrite this {} for {store} to be {}.",
-        kind.spec()
-            .noun
-            .trim_start_matches("a ")
-            .trim_start_matches("an "),
+        "Rewrite this to be {}. Keep every price and product name exactly as written; add none.",
         instruction(op)
     )];
     for p in facts {
         let price = match &p.sale_price {
-            Some(s) => format!("{s} (regular {})", p.price),
+            Some(s) => format!("{s}, was {}", p.price),
             None => p.price.clone(),
         };
         lines.push(format!(
@@ -54,21 +50,9 @@ pub fn messages(
             p.features.join("; ")
         ));
     }
-    let mut rules = format!(
-        "Rules: {} Keep every price, discount and product name exactly as written; add none.",
-        limits_line(kind)
-    );
-    if emoji_max == Some(0) {
-        rules.push_str(" No emoji.");
-    }
-    lines.push(rules);
-    lines.push(format!("Copy:\n{}", render_copy(kind, original)));
-    lines.push(format!(
-        "Answer in exactly this format:\n{}",
-        format_lines(kind)
-    ));
+    lines.push(render_copy(kind, original));
     vec![
-        system_message(store, voice, ""),
+        system_message(kind, store, voice, emoji_max, &[]),
         ChatMessage::user(lines.join("\n")),
     ]
 }

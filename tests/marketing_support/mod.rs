@@ -98,34 +98,46 @@ fn line_value<'a>(turn: &'a str, label: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// Output labels, from the worked example's answer in the prompt.
+pub fn labels(prompt: &str) -> Vec<String> {
+    let example = prompt.split("<|im_start|>assistant\n").nth(1).unwrap_or("");
+    let example = example.split("<|im_end|>").next().unwrap_or("");
+    example
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+/// The store name from the system turn ("You write web banners for X.").
+pub fn store_name(prompt: &str) -> String {
+    let system = prompt.split("<|im_end|>").next().unwrap_or("");
+    let after = system.split(" for ").nth(1).unwrap_or("");
+    after
+        .split(". ")
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .to_string()
+}
+
+/// What a competent model would continue the prompt with (the first label
+/// is already in the prompt).
 pub fn competent_copy(prompt: &str, seed: u32) -> String {
     let turn = last_user_turn(prompt);
-    let store = turn
-        .lines()
-        .next()
-        .and_then(|l| l.split(" for ").last())
-        .map(|s| s.trim_end_matches('.').to_string())
-        .unwrap_or_default();
+    let store = store_name(prompt);
     let name = line_value(turn, "Product: ").unwrap_or(&store).to_string();
     let price = line_value(turn, "Price: ")
-        .and_then(|p| p.split(' ').next())
+        .and_then(|p| p.split([' ', ',']).next())
         .unwrap_or("")
         .to_string();
-    let labels: Vec<String> = turn
-        .split("Answer in exactly this format:\n")
-        .nth(1)
-        .unwrap_or("")
-        .lines()
-        .filter_map(|l| l.strip_suffix(": ...").map(str::to_string))
-        .collect();
     let v = (seed % 3) as usize;
     let mut out = Vec::new();
-    for label in labels {
+    for label in labels(prompt) {
         let text = match label.as_str() {
             "Headline" => [
                 "Meet the {name}",
                 "{name} is ready",
-                "Ready for the next step?",
+                "Ready for the {name}?",
             ][v]
                 .replace("{name}", &name),
             l if l.starts_with("Headline ") => {
@@ -141,7 +153,12 @@ pub fn competent_copy(prompt: &str, seed: u32) -> String {
         };
         out.push(format!("{label}: {text}"));
     }
-    out.join("\n")
+    let text = out.join("\n");
+    // Continue after the prefilled "Label:".
+    match text.split_once(':') {
+        Some((_, rest)) => rest.to_string(),
+        None => text,
+    }
 }
 
 fn chunks(text: &str) -> Vec<String> {
