@@ -174,15 +174,15 @@ fn product(v: &Value, path: &str, w: &mut Warnings) -> Option<Product> {
             Some(s)
         }
     });
-    let stock = input::number(obj, "stock", path, w).and_then(|s| {
+    let stock = input::number(obj, "stock", path, w).map(|s| {
         if s < 0.0 {
             w.push(
                 child(path, "stock"),
                 format!("{s} is negative; treated as 0"),
             );
-            Some(0)
+            0
         } else {
-            Some(s.floor() as u64)
+            s.floor() as u64
         }
     });
     Some(Product {

@@ -39,7 +39,7 @@ impl EchoGuard {
                 }
             }
             for pair in raw.windows(2) {
-                if !facts.knows_phrase(pair) && !(is_stopword(&pair[0]) && is_stopword(&pair[1])) {
+                if !facts.knows_phrase(pair) && (!is_stopword(&pair[0]) || !is_stopword(&pair[1])) {
                     g.pairs.insert((stem(&pair[0]), stem(&pair[1])));
                 }
             }

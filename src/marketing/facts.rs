@@ -534,7 +534,7 @@ impl FactSheet {
             let trimmed = raw.trim_matches(|c: char| !c.is_alphanumeric());
             let breaks_after = raw.ends_with(|c: char| {
                 matches!(c, '.' | ',' | '!' | '?' | ':' | ';' | ')' | '"' | '”')
-            }) || raw.starts_with(|c: char| matches!(c, '(' | '"' | '“'));
+            }) || raw.starts_with(['(', '"', '“']);
             if trimmed.is_empty() {
                 toks.push(Tok {
                     raw: String::new(),
