@@ -557,7 +557,7 @@ fn step_wise_streaming_and_cancellation() {
     let mut events = Vec::new();
     let result = loop {
         match job.step(&mut gen).unwrap() {
-            WriteEvent::Done(r) => break r,
+            WriteEvent::Done { result } => break result,
             e => events.push(e),
         }
     };
@@ -870,4 +870,51 @@ fn rewrite_fallbacks_are_honest() {
         json!({"kind": "banner", "copy": {}, "operation": "louder"})
     )
     .is_err());
+}
+
+#[test]
+fn eval_over_a_store() {
+    use banneret::marketing::evaluate;
+    let writer = Writer::new(store("northwind"));
+    let profiles = profiles("northwind");
+    let kinds: Vec<ContentKind> = ContentKind::all().collect();
+    let mut base = WriteRequest::new(ContentKind::Banner);
+    base.seed = Some(1);
+    let mut seen = 0;
+    let report = evaluate(
+        &writer,
+        &profiles,
+        &kinds,
+        &base,
+        &mut FakeGenerator::competent(),
+        &mut |_| seen += 1,
+    )
+    .unwrap();
+    assert_eq!(seen, profiles.len() * kinds.len());
+    assert_eq!(report.totals.requests, seen);
+    assert_eq!(report.totals.all_checks_pass, seen);
+    assert_eq!(report.totals.from_model, seen);
+    let table = report.table();
+    assert!(
+        table.contains("trail-runner") && table.contains("NW-TR-101"),
+        "{table}"
+    );
+    assert!(table.contains("100%"), "{table}");
+    // A model that always writes the same true line: personalized profiles collide.
+    let same = "Headline: Northwind Outfitters\nSubline: Gear for people who run, hike and camp.\nCTA: Shop now";
+    let report = evaluate(
+        &writer,
+        &profiles,
+        &[ContentKind::Banner],
+        &base,
+        &mut FakeGenerator::constant(same),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(
+        report.totals.identical_personalized.len() >= 2,
+        "{}",
+        report.table()
+    );
+    assert!(report.table().contains("IDENTICAL"));
 }

@@ -68,8 +68,10 @@ pub struct Writer {
     config: WriterConfig,
 }
 
-/// What one `step` produced.
-#[derive(Debug, Clone, PartialEq)]
+/// What one `step` produced. Serializes as `{"type": "attempt" | "token" |
+/// "done", ...}` for a worker protocol.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum WriteEvent {
     /// A generation round begins; text streamed before it is obsolete.
     Attempt {
@@ -85,7 +87,7 @@ pub enum WriteEvent {
         text: String,
     },
     /// The job is finished.
-    Done(Box<WriteResult>),
+    Done { result: Box<WriteResult> },
 }
 
 enum Mode {
@@ -510,7 +512,7 @@ impl<G: TextGenerator> WriteJob<G> {
     /// Runs to the end, ignoring intermediate events.
     pub fn run(mut self, generator: &mut G) -> Result<WriteResult> {
         loop {
-            if let WriteEvent::Done(result) = self.step(generator)? {
+            if let WriteEvent::Done { result } = self.step(generator)? {
                 return Ok(*result);
             }
         }
@@ -760,20 +762,22 @@ impl<G: TextGenerator> WriteJob<G> {
             None => (CopyFields::default(), Source::Fallback, Vec::new()),
         };
         alternatives.shrink_to_fit();
-        WriteEvent::Done(Box::new(WriteResult {
-            kind: self.kind,
-            copy,
-            source,
-            personalized: self.plan.personalized,
-            language: self.plan.language.clone(),
-            plan: self.plan.clone(),
-            checks,
-            alternatives,
-            rejected: std::mem::take(&mut self.rejected),
-            seed: self.seed,
-            attempts: self.attempt,
-            timings_ms: self.timings,
-            warnings: std::mem::take(&mut self.warnings),
-        }))
+        WriteEvent::Done {
+            result: Box::new(WriteResult {
+                kind: self.kind,
+                copy,
+                source,
+                personalized: self.plan.personalized,
+                language: self.plan.language.clone(),
+                plan: self.plan.clone(),
+                checks,
+                alternatives,
+                rejected: std::mem::take(&mut self.rejected),
+                seed: self.seed,
+                attempts: self.attempt,
+                timings_ms: self.timings,
+                warnings: std::mem::take(&mut self.warnings),
+            }),
+        }
     }
 }

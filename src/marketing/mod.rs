@@ -12,6 +12,7 @@ pub mod brand;
 pub mod catalog;
 pub mod checks;
 pub mod date;
+pub mod eval;
 pub mod facts;
 pub mod fallback;
 pub mod ideate;
@@ -35,6 +36,7 @@ pub mod text;
 
 pub use brand::{Brand, EmojiPolicy};
 pub use catalog::{Catalog, Product, Promotion};
+pub use eval::{evaluate, EvalReport, EvalRow};
 pub use ideate::{Angle, Frame, Plan, Signal};
 pub use input::Warning;
 pub use job::{write, WriteEvent, WriteJob, Writer, WriterConfig};

@@ -531,7 +531,7 @@ impl Reader<'_> {
         let v = input::object(obj, "visits", "profile", self.w)?;
         self.date(v, "first", "profile.visits");
         self.date(v, "last", "profile.visits");
-                input::member(v, "count")?;
+        input::member(v, "count")?;
         self.count(v, "count", "profile.visits", 0)
     }
 
