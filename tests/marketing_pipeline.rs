@@ -918,3 +918,37 @@ fn eval_over_a_store() {
     );
     assert!(report.table().contains("IDENTICAL"));
 }
+
+#[test]
+fn a_minority_of_missing_fields_is_filled_from_catalog_facts() {
+    let p = profile("northwind", "cart-abandoner");
+    // Banner without a CTA: 1 of 3 missing, filled.
+    let text = "Headline: Your Basecamp 2 Tent is waiting\nSubline: The Basecamp 2 Tent, now $279.";
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, p.clone()),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model);
+    assert_eq!(field(&r, "cta"), "Back to your cart");
+    assert!(r.alternatives[0]
+        .repairs
+        .iter()
+        .any(|n| n == "cta: missing; filled from catalog facts"));
+    // Search ad with 3 of 5 fields: filled. With 1 of 5: the model's copy is gone, fallback.
+    let text = "Headline 1: Basecamp 2 Tent\nHeadline 2: Still in your cart\nDescription 1: The Basecamp 2 Tent, now $279.";
+    let r = write(
+        "northwind",
+        &request(ContentKind::SearchAd, p.clone()),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "headline_2"), "Still in your cart");
+    assert_eq!(r.alternatives[0].repairs.len(), 2);
+    let r = write(
+        "northwind",
+        &request(ContentKind::SearchAd, p),
+        &mut FakeGenerator::constant("Headline 1: Basecamp 2 Tent"),
+    );
+    assert_eq!(r.source, Source::Fallback);
+}

@@ -120,6 +120,9 @@ pub struct WriteJob<G: TextGenerator> {
     echo: EchoGuard,
     /// Stems the copy must touch (see [`checks::topic_stems`]).
     topic: Vec<String>,
+    /// Catalog-only copy for the plan: the fallback, and the filler for a
+    /// variant missing a minority of its fields.
+    fallback: CopyFields,
     brand: Brand,
     store_name: String,
     language_check: LanguageCheck,
@@ -306,6 +309,13 @@ impl Writer {
         let prefill = prompt::prefill(request.kind);
         let prompt = generator.render_chat(&messages)? + &prefill;
         let topic = checks::topic_stems(&plan, self.store.name());
+        let fallback_copy = fallback::compose(
+            request.kind,
+            &plan,
+            self.store.name(),
+            &brand.banned_phrases,
+            &brand.required_terms,
+        );
         let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
         let seed = request.seed.unwrap_or_else(|| {
             let angle = serde_json::to_string(&plan.angle).unwrap_or_default();
@@ -325,6 +335,7 @@ impl Writer {
             facts: prepared.facts,
             echo: prepared.echo,
             topic,
+            fallback: fallback_copy,
             brand: brand.clone(),
             store_name: self.store.name().to_string(),
             language_check: self.config.language_check,
@@ -442,6 +453,7 @@ impl Writer {
             facts,
             echo: EchoGuard::default(),
             topic: Vec::new(),
+            fallback: CopyFields::default(),
             brand: brand.clone(),
             store_name: self.store.name().to_string(),
             language_check: self.config.language_check,
@@ -642,11 +654,15 @@ impl<G: TextGenerator> WriteJob<G> {
                 if all_pass(&checks) {
                     break;
                 }
+                let fill = match &self.mode {
+                    Mode::Write => (&self.fallback, "catalog facts"),
+                    Mode::Rewrite { original, .. } => (original, "the original"),
+                };
                 let notes = repair::repair(
                     self.kind,
                     &mut copy,
                     &checks,
-                    &self.plan,
+                    Some(fill),
                     self.brand.emoji.max(),
                 );
                 if notes.is_empty() {
@@ -684,13 +700,7 @@ impl<G: TextGenerator> WriteJob<G> {
 
     fn fallback_copy(&self) -> CopyFields {
         match &self.mode {
-            Mode::Write => fallback::compose(
-                self.kind,
-                &self.plan,
-                &self.store_name,
-                &self.brand.banned_phrases,
-                &self.brand.required_terms,
-            ),
+            Mode::Write => self.fallback.clone(),
             Mode::Rewrite { op, original } => {
                 rewrite::fallback(self.kind, *op, original, &self.plan.products)
             }

@@ -1,12 +1,10 @@
 //! Optimize, part two: mend a failing variant without inventing anything.
 //! Repairs only remove or shorten — strip markup, drop the sentence or clause
 //! that holds a violation, trim at a word boundary within the limit, drop
-//! emoji beyond the policy — with one exception: a missing CTA is filled from
-//! the fallback's fixed wording. Facts are never rewritten ("$79" is not
+//! emoji beyond the policy — with one exception: when a minority of fields is
+//! missing, they are filled from the catalog-only copy (listed in `repairs`). Facts are never rewritten ("$79" is not
 //! turned into "$99"); the clause goes instead.
 
-use super::fallback;
-use super::ideate::Plan;
 use super::kinds::ContentKind;
 use super::result::{Check, CopyFields};
 use super::sanitize::strip_markup;
@@ -82,10 +80,29 @@ pub fn repair(
     kind: ContentKind,
     copy: &mut CopyFields,
     checks: &[Check],
-    plan: &Plan,
+    fill: Option<(&CopyFields, &str)>,
     emoji_max: Option<usize>,
 ) -> Vec<String> {
     let mut notes = Vec::new();
+    // A minority of fields missing: take them from `fill` (the catalog-only
+    // copy, or a rewrite's original), so one dropped line does not waste a
+    // variant. A majority missing is not the model's copy any more.
+    let missing: Vec<&str> = kind
+        .fields()
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| copy.get(n).is_none())
+        .collect();
+    if let Some((source, what)) = fill {
+        if !missing.is_empty() && missing.len() * 2 <= kind.fields().len() {
+            for name in missing {
+                if let Some(text) = source.get(name) {
+                    copy.set(name, text.to_string());
+                    notes.push(format!("{name}: missing; filled from {what}"));
+                }
+            }
+        }
+    }
     for spec in kind.fields() {
         let failed = |name: &str| {
             checks
@@ -94,10 +111,6 @@ pub fn repair(
                 .collect::<Vec<_>>()
         };
         if copy.get(spec.name).is_none() {
-            if spec.name == "cta" && !failed("complete").is_empty() {
-                copy.set(spec.name, fallback::cta(plan));
-                notes.push("cta: missing; filled with the standard call to action".to_string());
-            }
             continue;
         }
         let mut text = copy.get(spec.name).unwrap_or_default().to_string();
