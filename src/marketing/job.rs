@@ -124,7 +124,6 @@ pub struct WriteJob<G: TextGenerator> {
     /// variant missing a minority of its fields.
     fallback: CopyFields,
     brand: Brand,
-    store_name: String,
     language_check: LanguageCheck,
     prompt: String,
     /// Text the prompt ends with inside the assistant turn; the model's
@@ -337,7 +336,6 @@ impl Writer {
             topic,
             fallback: fallback_copy,
             brand: brand.clone(),
-            store_name: self.store.name().to_string(),
             language_check: self.config.language_check,
             prompt,
             prefill,
@@ -455,7 +453,6 @@ impl Writer {
             topic: Vec::new(),
             fallback: CopyFields::default(),
             brand: brand.clone(),
-            store_name: self.store.name().to_string(),
             language_check: self.config.language_check,
             prompt,
             prefill,
