@@ -82,6 +82,18 @@ fn pick(cands: Vec<Option<String>>, max: usize, banned: &[String]) -> String {
         .unwrap_or_default()
 }
 
+/// "the Basecamp 2 Tent", but "The Glass Orchard" stays as it is.
+fn the(name: &str, capital: bool) -> String {
+    let lower = name.to_lowercase();
+    if lower.starts_with("the ") || lower.starts_with("a ") || lower.starts_with("an ") {
+        name.to_string()
+    } else if capital {
+        format!("The {name}")
+    } else {
+        format!("the {name}")
+    }
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -144,7 +156,7 @@ fn headline(f: &Facts) -> Vec<Option<String>> {
             .to_string(),
         )],
         Angle::InterestMatch => vec![
-            f.name().map(|n| format!("Meet the {n}")),
+            f.name().map(|n| format!("Meet {}", the(n, false))),
             name.clone(),
             Some("Picked for you".to_string()),
         ],
@@ -174,26 +186,39 @@ fn product_line(f: &Facts) -> Vec<Option<String>> {
     if f.angle == Angle::CartReminder {
         if let Some(was) = f.was() {
             c.push(Some(format!(
-                "The {name} is still in your cart, now {price} (was {was})."
+                "{} is still in your cart, now {price} (was {was}).",
+                the(name, true)
             )));
         }
         c.push(Some(format!(
-            "The {name} is still in your cart at {price}."
+            "{} is still in your cart at {price}.",
+            the(name, true)
         )));
     }
     if matches!(f.angle, Angle::Generic | Angle::Welcome | Angle::Campaign) {
-        if let Some(promo) = f.promo {
-            c.push(Some(format!("{promo}. The {name}, now {price}.")));
-            c.push(Some(format!("{promo}.")));
+        // The headline states the promotion's name; the subline its details.
+        if let Some((_, rest)) = f.promo.and_then(|p| p.split_once(':')) {
+            let rest = capitalize(rest.trim().trim_end_matches('.'));
+            let price = if f.was().is_some() {
+                format!("now {price}")
+            } else {
+                price.to_string()
+            };
+            if !rest.is_empty() {
+                c.push(Some(format!("{rest}. {}, {price}.", the(name, true))));
+            }
         }
     }
     if let Some(was) = f.was() {
-        c.push(Some(format!("The {name}: now {price}, down from {was}.")));
+        c.push(Some(format!(
+            "{}: now {price}, down from {was}.",
+            the(name, true)
+        )));
     }
     if let Some(feat) = f.features(2) {
-        c.push(Some(format!("The {name}: {feat}. {price}.")));
+        c.push(Some(format!("{}: {feat}. {price}.", the(name, true))));
     }
-    c.push(Some(format!("The {name}, {price}.")));
+    c.push(Some(format!("{}, {price}.", the(name, true))));
     c
 }
 
@@ -232,14 +257,14 @@ pub fn compose(
             let d1 = vec![
                 f.name()
                     .zip(f.features(3))
-                    .map(|(n, x)| format!("The {n}: {x}.")),
+                    .map(|(n, x)| format!("{}: {x}.", the(n, true))),
                 f.name()
                     .zip(f.features(2))
-                    .map(|(n, x)| format!("The {n}: {x}.")),
+                    .map(|(n, x)| format!("{}: {x}.", the(n, true))),
                 f.name()
                     .zip(f.features(1))
-                    .map(|(n, x)| format!("The {n}: {x}.")),
-                f.name().map(|n| format!("The {n} from {store}.")),
+                    .map(|(n, x)| format!("{}: {x}.", the(n, true))),
+                f.name().map(|n| format!("{} from {store}.", the(n, true))),
             ];
             let d2 = vec![
                 f.price()
@@ -296,8 +321,8 @@ fn post(f: &Facts) -> String {
     parts.extend(hook(f));
     if let Some(name) = f.name() {
         match f.features(3) {
-            Some(x) => parts.push(format!("The {name}: {x}.")),
-            None => parts.push(format!("The {name}.")),
+            Some(x) => parts.push(format!("{}: {x}.", the(name, true))),
+            None => parts.push(format!("{}.", the(name, true))),
         }
     }
     match (f.price(), f.was()) {
@@ -340,15 +365,15 @@ fn subject(f: &Facts) -> Vec<Option<String>> {
             f.price().map(|p| format!("Now {p}: the one you looked at")),
         ],
         Angle::ViewedItem => vec![
-            name.map(|n| format!("Take another look at the {n}")),
+            name.map(|n| format!("Take another look at {}", the(n, false))),
             Some("Take another look".into()),
         ],
         Angle::GiftIdea => vec![
-            name.map(|n| format!("Gift idea: the {n}")),
+            name.map(|n| format!("Gift idea: {}", the(n, false))),
             Some("A gift idea for you".into()),
         ],
         Angle::InterestMatch => vec![
-            name.map(|n| format!("The {n}, picked for you")),
+            name.map(|n| format!("{}, picked for you", the(n, true))),
             Some("Picked for you".into()),
         ],
         Angle::Campaign | Angle::Generic | Angle::Rewrite => vec![
@@ -371,8 +396,8 @@ fn blurb(f: &Facts) -> String {
     let mut parts = Vec::new();
     if let Some(name) = f.name() {
         match f.features(3) {
-            Some(x) => parts.push(format!("The {name} brings {x}.")),
-            None => parts.push(format!("The {name}.")),
+            Some(x) => parts.push(format!("{} brings {x}.", the(name, true))),
+            None => parts.push(format!("{}.", the(name, true))),
         }
     }
     match (f.price(), f.was()) {
@@ -389,23 +414,34 @@ fn blurb(f: &Facts) -> String {
 
 /// Appends each missing required term to the roomiest text field.
 fn add_required(kind: ContentKind, copy: &mut CopyFields, required: &[String]) {
+    // Longer, descriptive fields first; a headline or CTA only as a last resort.
+    const PREFERENCE: &[&str] = &[
+        "post",
+        "blurb",
+        "subject",
+        "subline",
+        "description_2",
+        "description_1",
+        "headline_3",
+        "headline",
+    ];
     for term in required {
         if phrases::find(&copy.joined(), term, true).is_some() {
             continue;
         }
-        let best = kind
-            .fields()
-            .iter()
-            .filter(|s| s.name != "cta")
-            .filter_map(|s| {
-                let text = copy.get(s.name)?;
-                let appended = format!("{} – {term}", text.trim_end());
-                (perceived_len(&appended) <= s.max)
-                    .then(|| (s.max - perceived_len(&appended), s.name, appended))
-            })
-            .max_by_key(|(room, _, _)| *room);
-        if let Some((_, name, text)) = best {
-            copy.set(name, text);
+        for name in PREFERENCE.iter().filter(|n| kind.field(n).is_some()) {
+            let (Some(text), Some(spec)) = (copy.get(name), kind.field(name)) else {
+                continue;
+            };
+            let trimmed = text.trim_end();
+            let appended = match trimmed.strip_suffix('.') {
+                Some(body) => format!("{body} – {term}."),
+                None => format!("{trimmed} – {term}"),
+            };
+            if perceived_len(&appended) <= spec.max {
+                copy.set(name, appended);
+                break;
+            }
         }
     }
 }
