@@ -724,6 +724,11 @@ fn requests_reject_unknown_fields() {
     req.num_return_sequences = 0;
     assert!(writer.start(&req, &FakeGenerator::competent()).is_err());
     let mut req = WriteRequest::new(ContentKind::Banner);
+    req.locale = Some("english please".into());
+    assert!(
+        matches!(writer.start(&req, &FakeGenerator::competent()), Err(Error::InvalidRequest { field, .. }) if field == "locale")
+    );
+    let mut req = WriteRequest::new(ContentKind::Banner);
     req.date = Some("2026-02-30".into());
     assert!(
         matches!(writer.start(&req, &FakeGenerator::competent()), Err(Error::InvalidRequest { field, .. }) if field == "date")

@@ -11,6 +11,20 @@ use super::text::is_cjk;
 /// `Err` says why not.
 pub type LanguageCheck = fn(text: &str, language: &str) -> Result<(), String>;
 
+/// A BCP 47-shaped tag: a 2–3 letter language, then 1–8 alphanumeric subtags
+/// ("en", "en-US", "zh-Hans-CN"); `_` is accepted for `-`.
+pub fn is_language_tag(tag: &str) -> bool {
+    tag.len() <= 35
+        && tag.split(['-', '_']).enumerate().all(|(i, part)| {
+            let n = part.len();
+            if i == 0 {
+                (2..=3).contains(&n) && part.bytes().all(|b| b.is_ascii_alphabetic())
+            } else {
+                (1..=8).contains(&n) && part.bytes().all(|b| b.is_ascii_alphanumeric())
+            }
+        })
+}
+
 /// Primary language subtag, lower case: "en-US" → "en".
 pub fn primary(tag: &str) -> String {
     tag.split(['-', '_'])

@@ -213,16 +213,7 @@ impl Reader<'_> {
 
     fn locale(&mut self, obj: &Map<String, Value>) -> Option<String> {
         let raw = input::string(obj, "locale", "profile", self.w)?;
-        let ok = raw.len() <= 35
-            && raw.split(['-', '_']).enumerate().all(|(i, part)| {
-                let n = part.len();
-                if i == 0 {
-                    (2..=3).contains(&n) && part.bytes().all(|b| b.is_ascii_alphabetic())
-                } else {
-                    (1..=8).contains(&n) && part.bytes().all(|b| b.is_ascii_alphanumeric())
-                }
-            });
-        if ok {
+        if super::lang::is_language_tag(&raw) {
             Some(raw.replace('_', "-"))
         } else {
             self.w.push(

@@ -157,7 +157,11 @@ impl WriteRequest {
 
     /// Checks the request-level fields (options are validated once merged).
     pub fn validate(&self) -> Result<()> {
-        validate_common(self.num_return_sequences, self.max_retries)?;
+        validate_common(
+            self.num_return_sequences,
+            self.max_retries,
+            self.locale.as_deref(),
+        )?;
         if let Some(goal) = &self.goal {
             if super::text::perceived_len(goal) > MAX_GOAL_CHARS {
                 return Err(Error::invalid_request(
@@ -170,7 +174,15 @@ impl WriteRequest {
     }
 }
 
-fn validate_common(variants: u32, retries: u32) -> Result<()> {
+fn validate_common(variants: u32, retries: u32, locale: Option<&str>) -> Result<()> {
+    if let Some(l) = locale {
+        if !super::lang::is_language_tag(l) {
+            return Err(Error::invalid_request(
+                "locale",
+                "not a language tag such as en-US",
+            ));
+        }
+    }
     if variants == 0 || variants > MAX_VARIANTS {
         return Err(Error::invalid_request(
             "num_return_sequences",
@@ -236,7 +248,11 @@ impl RewriteRequest {
     }
 
     pub fn validate(&self) -> Result<()> {
-        validate_common(self.num_return_sequences, self.max_retries)?;
+        validate_common(
+            self.num_return_sequences,
+            self.max_retries,
+            self.locale.as_deref(),
+        )?;
         for name in self.copy.keys() {
             if self.kind.field(name).is_none() {
                 return Err(Error::invalid_request(
