@@ -376,3 +376,54 @@ fn fallback_copy_passes_for_every_angle_tone_and_kind() {
         }
     }
 }
+
+#[test]
+fn features_roles_and_names_of_other_products() {
+    let nw = store("northwind");
+    let tent = ["NW-TN-520"];
+    // The example product's feature on the tent.
+    assert_eq!(
+        rules(&nw, &tent, "The Basecamp 2 Tent brings a Vibram outsole."),
+        vec!["feature"]
+    );
+    assert_eq!(
+        rules(&nw, &tent, "2-person, 3-season comfort."),
+        Vec::<&str>::new()
+    );
+    // "down from" must name the regular price.
+    assert_eq!(
+        rules(&nw, &tent, "Now $279, down from $349."),
+        Vec::<&str>::new()
+    );
+    assert_eq!(rules(&nw, &tent, "Now down from $279."), vec!["price"]);
+    // Names built from the store's name or another product's name.
+    assert!(rules(&nw, &["NW-YG-710"], "Welcome to the Northwind Yoga Mat").contains(&"name"));
+    assert_eq!(
+        rules(&nw, &["NW-TR-101"], "Meet the Ridgeline Runner"),
+        Vec::<&str>::new(),
+        "a shortened real name"
+    );
+    assert!(rules(&nw, &tent, "The Ridgeline Tent").contains(&"name"));
+    assert_eq!(
+        rules(&nw, &["NW-GC-900"], "The Northwind Gift Card"),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn repeated_fields_are_caught() {
+    let nw = store("northwind");
+    let brand = nw.brand.clone();
+    let ad = [
+        ("headline_1", "Ridgeline Trail Runner"),
+        ("headline_2", "Ridgeline Trail Runner"),
+        ("headline_3", "Northwind Outfitters"),
+        ("description_1", "Grip for wet rock, now $99."),
+        ("description_2", "Free shipping on orders over $75."),
+    ];
+    let r = ctx_run(&nw, &brand, ContentKind::SearchAd, &ad, &[]);
+    assert_eq!(
+        r,
+        vec![("distinct".to_string(), Some("headline_2".to_string()))]
+    );
+}

@@ -1,7 +1,8 @@
 //! Optimize, part one: every hard check a piece of copy must pass. Per field:
 //! `complete`, `length`, `banned_phrases`, `facts`, `markup`,
-//! `injection_echo`, `language`. Over the whole copy: `relevance` (it is
-//! about the plan), `required_terms`, `emoji`. A check that fails carries the offending spans so repair.rs can
+//! `injection_echo`, `language`. Over the whole copy: `distinct` (no field
+//! repeats another), `relevance` (it is about the plan), `required_terms`,
+//! `emoji`. A check that fails carries the offending spans so repair.rs can
 //! cut exactly those.
 
 use std::collections::HashSet;
@@ -236,6 +237,29 @@ pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<C
         match (ctx.language_check)(text, ctx.language) {
             Ok(()) => out.push(Check::pass("language", field)),
             Err(why) => out.push(Check::fail("language", field, why, Vec::new())),
+        }
+    }
+    if ctx.kind.fields().len() > 1 {
+        let mut seen: Vec<String> = Vec::new();
+        let mut dup = false;
+        for spec in ctx.kind.fields() {
+            let Some(text) = copy.get(spec.name) else {
+                continue;
+            };
+            let key = words(text).join(" ");
+            if seen.contains(&key) {
+                dup = true;
+                out.push(Check::fail(
+                    "distinct",
+                    Some(spec.name),
+                    "repeats another field word for word".into(),
+                    Vec::new(),
+                ));
+            }
+            seen.push(key);
+        }
+        if !dup {
+            out.push(Check::pass("distinct", None));
         }
     }
     let joined = copy.joined();

@@ -19,9 +19,14 @@
 //! - **Names**: a run of two or more capitalized words that ends like a
 //!   product or an event ("… Jacket", "… Sale", "… Pro", "Black Friday") and
 //!   holds a word the catalog does not know, or holds a model number, must be
-//!   a phrase from a catalog name, category or promotion. Letter-then-digit
+//!   a phrase from a catalog name, category or promotion. A run naming the
+//!   store or a word unique to one product ("Northwind Yoga Mat") must be a
+//!   catalog phrase or a shortened real name ("Ridgeline Runner"). Letter-then-digit
 //!   codes ("X200") must be catalog words. "Conquer Every Trail" passes;
 //!   "Glacier Pro Jacket" does not.
+//! - **Features**: a multi-word feature of a product outside the copy's
+//!   scope ("Vibram outsole" on a tent banner) fails, unless an in-scope
+//!   product has it too.
 //! - **Offers**: "free …" must be followed by a word that follows "free" in
 //!   the catalog ("free shipping"); "buy one get one", "BOGO" and promotion
 //!   codes ("SAVE20") must appear in the catalog.
@@ -70,6 +75,9 @@ const NAME_ENDINGS: &[&str] = &[
 #[derive(Debug, Clone)]
 struct ProductFacts {
     name_lower: String,
+    name_words: Vec<String>,
+    /// Multi-word features, lower case ("vibram outsole").
+    features: Vec<String>,
     /// What it costs now, and its regular price (cents).
     current: i64,
     regular: i64,
@@ -88,6 +96,10 @@ pub struct FactSheet {
     products: Vec<ProductFacts>,
     /// Word → products whose name holds it (to find named products).
     name_index: HashMap<String, Vec<usize>>,
+    /// First word of each multi-word feature → (product, feature index).
+    feature_index: HashMap<String, Vec<(usize, usize)>>,
+    /// Words of the store's name ("northwind", "outfitters").
+    store_words: HashSet<String>,
     /// Name words that belong to exactly one product ("ridgeline").
     distinctive: HashMap<String, usize>,
     in_scope: Vec<usize>,
@@ -174,6 +186,13 @@ fn product_facts(p: &Product) -> ProductFacts {
         .collect();
     ProductFacts {
         name_lower: p.name.to_lowercase(),
+        name_words: words(&p.name),
+        features: p
+            .features
+            .iter()
+            .map(|f| words(f).join(" "))
+            .filter(|f| f.contains(' ') && f.chars().count() >= 6)
+            .collect(),
         current: p.current_price(),
         regular: p.price,
         numbers,
@@ -308,7 +327,24 @@ impl FactSheet {
             .iter()
             .filter_map(Product::discount_percent)
             .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d))));
+        let mut feature_index: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (i, p) in products.iter().enumerate() {
+            for (fi, f) in p.features.iter().enumerate() {
+                if let Some(first) = f.split(' ').next() {
+                    feature_index
+                        .entry(first.to_string())
+                        .or_default()
+                        .push((i, fi));
+                }
+            }
+        }
+        let store_words = words(&catalog.store)
+            .into_iter()
+            .filter(|w| !is_common_word(w) && !is_stopword(w))
+            .collect();
         FactSheet {
+            feature_index,
+            store_words,
             currency: catalog.currency.clone(),
             markers: money::markers(&catalog.currency),
             products,
@@ -481,6 +517,7 @@ impl FactSheet {
             }
         }
         self.check_names(text, &mut out);
+        self.check_features(text, scope, &mut out);
         self.check_offers(text, &mut out);
         self.check_links(text, &mut out);
         out
@@ -496,21 +533,39 @@ impl FactSheet {
         scope: &[usize],
     ) -> Option<Violation> {
         let promo = self.promo_amounts.contains(&cents);
-        let (ok, role) = match before {
+        let last = before.rsplit(' ').next().unwrap_or("");
+        let regular = |ok: bool| (ok, "a regular price");
+        let (ok, role) = match last {
+            _ if before.ends_with("down from") || before.ends_with("reduced from") => {
+                regular(scope.iter().any(|&i| {
+                    self.products[i].regular == cents && self.products[i].current != cents
+                }))
+            }
             "now" | "only" | "just" | "today" => (
                 promo || scope.iter().any(|&i| self.products[i].current == cents),
                 "the current price",
             ),
-            "was" | "regular" | "regularly" | "originally" | "usually" => (
-                scope.iter().any(|&i| self.products[i].regular == cents),
-                "a regular price",
-            ),
+            "was" | "regular" | "regularly" | "originally" | "usually" => {
+                regular(scope.iter().any(|&i| self.products[i].regular == cents))
+            }
             _ => return None,
+        };
+        let said = if before.ends_with("down from") || before.ends_with("reduced from") {
+            before
+                .rsplitn(3, ' ')
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            last.to_string()
         };
         (!ok).then(|| Violation {
             rule: "price",
-            span: format!("{before} {span}"),
-            detail: format!("'{before} {span}' says {span} is {role}, which it is not"),
+            span: format!("{said} {span}"),
+            detail: format!("'{said} {span}' says {span} is {role}, which it is not"),
         })
     }
 
@@ -623,13 +678,20 @@ impl FactSheet {
                 .is_some_and(|t| self.product_nouns.contains(&stem(&t.lower)));
             let any_unknown = run.iter().any(unknown);
             let any_digit = run.iter().any(has_digit);
-            let name_like =
-                (ends_like_name && (any_unknown || any_digit)) || (any_digit && any_unknown);
+            let lower: Vec<String> = run.iter().flat_map(|t| words(&t.raw)).collect();
+            // The store's name or a word only one product's name has: a claim to a name.
+            let brandish = lower.iter().any(|w| {
+                (self.distinctive.contains_key(w) && !self.product_nouns.contains(&stem(w)))
+                    || self.store_words.contains(w)
+            });
+            let name_like = (ends_like_name && (any_unknown || any_digit || brandish))
+                || (any_digit && any_unknown);
             if !name_like {
                 continue;
             }
-            let lower: Vec<String> = run.iter().flat_map(|t| words(&t.raw)).collect();
-            if !self.knows_phrase(&lower) {
+            // A shortened real name ("Ridgeline Runner") is fine; a new one is not.
+            let shortened = !any_unknown && !any_digit && self.is_name_subsequence(&lower);
+            if !self.knows_phrase(&lower) && !shortened {
                 let span = run
                     .iter()
                     .map(|t| t.raw.as_str())
@@ -641,6 +703,45 @@ impl FactSheet {
                         "'{span}' looks like a product or event name that is not in the catalog"
                     ),
                     span,
+                });
+            }
+        }
+    }
+
+    /// Whether `run` appears, in order, among the words of one product name.
+    fn is_name_subsequence(&self, run: &[String]) -> bool {
+        self.products.iter().any(|p| {
+            let mut it = p.name_words.iter();
+            run.iter().all(|w| it.any(|n| n == w))
+        })
+    }
+
+    /// Features of products outside the copy's scope that the copy claims.
+    fn check_features(&self, text: &str, scope: &[usize], out: &mut Vec<Violation>) {
+        let text_words = words(text);
+        let joined = format!(" {} ", text_words.join(" "));
+        let in_scope = |f: &str| {
+            scope
+                .iter()
+                .any(|&i| self.products[i].features.iter().any(|g| g == f))
+        };
+        let mut seen = HashSet::new();
+        for w in &text_words {
+            for &(i, fi) in self.feature_index.get(w).map(Vec::as_slice).unwrap_or(&[]) {
+                let f = &self.products[i].features[fi];
+                if scope.contains(&i)
+                    || in_scope(f)
+                    || !seen.insert(f.clone())
+                    || !joined.contains(&format!(" {f} "))
+                {
+                    continue;
+                }
+                out.push(Violation {
+                    rule: "feature",
+                    span: f.clone(),
+                    detail: format!(
+                        "'{f}' is a feature of another product, not of the products in this copy"
+                    ),
                 });
             }
         }

@@ -95,17 +95,18 @@ pub struct Claim {
     pub kind: ClaimKind,
     /// The span of copy that states it, as written.
     pub text: String,
-    /// The word just before the span, lower case ("now", "was", "save").
+    /// Up to two words just before the span, lower case ("down from", "it was").
     pub before: String,
 }
 
-/// The last word of `lower[..end]`.
+/// The last two words of `lower[..end]` ("down from", "it was", "now").
 fn word_before(lower: &[char], end: usize) -> String {
     let head: String = lower[..end].iter().collect();
-    head.split(|c: char| !c.is_alphanumeric())
-        .rfind(|w| !w.is_empty())
-        .unwrap_or("")
-        .to_string()
+    let words: Vec<&str> = head
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words[words.len().saturating_sub(2)..].join(" ")
 }
 
 const SYMBOLS: &[char] = &['$', '€', '£', '¥', '₹', '円', '元'];

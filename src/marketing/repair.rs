@@ -84,6 +84,12 @@ pub fn repair(
     emoji_max: Option<usize>,
 ) -> Vec<String> {
     let mut notes = Vec::new();
+    for c in checks.iter().filter(|c| !c.pass && c.name == "distinct") {
+        if let Some(field) = &c.field {
+            copy.0.retain(|(n, _)| n != field);
+            notes.push(format!("{field}: repeated another field; removed"));
+        }
+    }
     // A minority of fields missing: take them from `fill` (the catalog-only
     // copy, or a rewrite's original), so one dropped line does not waste a
     // variant. A majority missing is not the model's copy any more.

@@ -141,11 +141,13 @@ pub fn competent_copy(prompt: &str, seed: u32) -> String {
             ][v]
                 .replace("{name}", &name),
             l if l.starts_with("Headline ") => {
-                [name.clone(), format!("Now {price}"), store.clone()][(l.len() + v) % 3].clone()
+                let n: usize = l[9..].parse().unwrap_or(1);
+                [name.clone(), format!("Now {price}"), store.clone()][(n + v) % 3].clone()
             }
             "Subline" => format!("The {name}, now {price} at {store}."),
             "CTA" => ["Shop now", "Take a look", "See it"][v].to_string(),
-            l if l.starts_with("Description ") => format!("The {name} for {price}, from {store}."),
+            "Description 1" => format!("The {name} for {price}, from {store}."),
+            l if l.starts_with("Description ") => format!("Find the {name} at {store}."),
             "Post" => format!("Ready for more? The {name} is {price} right now at {store}."),
             "Subject" => format!("{name}, {price} at {store}"),
             "Blurb" => format!("The {name} is made for you. Now {price} at {store}."),
