@@ -957,3 +957,38 @@ fn a_minority_of_missing_fields_is_filled_from_catalog_facts() {
     );
     assert_eq!(r.source, Source::Fallback);
 }
+
+#[test]
+fn a_multilingual_generator_gets_the_visitor_language() {
+    use banneret::marketing::WriterConfig;
+    let config = WriterConfig {
+        languages: vec!["en".into(), "zh".into()],
+        ..WriterConfig::default()
+    };
+    let writer = Writer::with_config(store("northwind"), config);
+    let req = request(ContentKind::EmailSubject, profile("northwind", "zh-yoga"));
+    let mut gen = FakeGenerator::constant(" 瑜伽垫 Grounded Yoga Mat，现价 $59");
+    let r = writer.write(&req, &mut gen).unwrap();
+    assert!(gen.prompts[0].contains("Write in Chinese."));
+    assert_eq!(r.language, "zh");
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    // English copy for a Chinese visitor fails the language check.
+    let r = writer
+        .write(
+            &req,
+            &mut FakeGenerator::constant(" Grounded Yoga Mat, now $59"),
+        )
+        .unwrap();
+    assert!(r
+        .rejected
+        .iter()
+        .all(|x| x.failed.iter().any(|c| c.name == "language")));
+    // The English-only fallback says so honestly.
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.field == "fallback" && w.message.contains("language")),
+        "{:?}",
+        r.warnings
+    );
+}

@@ -430,6 +430,7 @@ impl Writer {
             self.store.name(),
             &brand.voice,
             brand.emoji.max(),
+            &plan.language,
         );
         let prefill = prompt::prefill(request.kind);
         let prompt = generator.render_chat(&messages)? + &prefill;

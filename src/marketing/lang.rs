@@ -89,25 +89,26 @@ fn expected_script(language: &str) -> Script {
     }
 }
 
-/// The default [`LanguageCheck`]: most letters must be in the language's
-/// script (half for scripts that mix in Latin brand names, 80 % for Latin).
+/// The default [`LanguageCheck`]: most words must be in the language's
+/// script — half for scripts that mix in Latin product names, 80 % for
+/// Latin. Words, not letters, are counted: each CJK character is a word, so
+/// "瑜伽垫 Grounded Yoga Mat" is 5 Chinese words against 3 Latin ones.
 pub fn script_check(text: &str, language: &str) -> Result<(), String> {
     let want = expected_script(language);
-    let letters: Vec<Script> = text
-        .chars()
-        .filter(|c| c.is_alphabetic())
-        .map(script_of)
+    let scripts: Vec<Script> = super::text::words(text)
+        .iter()
+        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()).map(script_of))
         .collect();
-    if letters.len() < 3 {
+    if scripts.len() < 2 {
         return Ok(());
     }
-    let share = letters.iter().filter(|s| **s == want).count() as f32 / letters.len() as f32;
+    let share = scripts.iter().filter(|s| **s == want).count() as f32 / scripts.len() as f32;
     let needed = if want == Script::Latin { 0.8 } else { 0.5 };
     if share >= needed {
         Ok(())
     } else {
         Err(format!(
-            "only {:.0}% of the letters are in the script of '{language}'",
+            "only {:.0}% of the words are in the script of '{language}'",
             share * 100.0
         ))
     }
@@ -143,6 +144,8 @@ mod tests {
         assert!(script_check("瑜伽垫，天然橡胶，仅需 $59", "zh").is_ok());
         assert!(script_check("Trail shoes, now $99", "zh").is_err());
         assert!(script_check("瑜伽垫天然橡胶", "en").is_err());
+        assert!(script_check("瑜伽垫 Grounded Yoga Mat，现价 $59", "zh").is_ok());
+        assert!(script_check("Grounded Yoga Mat, now $59 瑜伽", "zh").is_err());
     }
 
     #[test]

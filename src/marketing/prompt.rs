@@ -25,15 +25,42 @@ pub fn limits_line(kind: ContentKind) -> String {
         .join(" ")
 }
 
-/// Who is writing, the brand voice (store text) and the rules.
+/// English names of languages, for the instruction to write in one.
+pub fn language_name(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "en" => "English",
+        "zh" => "Chinese",
+        "de" => "German",
+        "fr" => "French",
+        "es" => "Spanish",
+        "it" => "Italian",
+        "pt" => "Portuguese",
+        "nl" => "Dutch",
+        "ja" => "Japanese",
+        "ko" => "Korean",
+        "ru" => "Russian",
+        "pl" => "Polish",
+        "tr" => "Turkish",
+        "sv" => "Swedish",
+        _ => return None,
+    })
+}
+
+/// Who is writing, the brand voice (store text), the language when it is
+/// not English, and the rules.
 pub fn system_message(
     kind: ContentKind,
     store: &str,
     voice: &str,
     emoji_max: Option<usize>,
     required: &[String],
+    language: &str,
 ) -> ChatMessage {
     let mut s = format!("You write {} for {store}.", kind.spec().noun_plural);
+    if language != "en" {
+        let name = language_name(language).unwrap_or(language);
+        s.push_str(&format!(" Write in {name}."));
+    }
     if !voice.is_empty() {
         s.push(' ');
         s.push_str(voice.trim());
@@ -174,6 +201,7 @@ pub fn messages(kind: ContentKind, plan: &Plan, s: &StoreVoice) -> Vec<ChatMessa
         s.voice,
         s.emoji_max,
         s.required,
+        &plan.language,
     )];
     if let Some(example) = example_plan(s.catalog, plan) {
         let copy = fallback::compose(kind, &example, s.store, s.banned, s.required);

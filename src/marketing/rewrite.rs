@@ -34,6 +34,7 @@ pub fn messages(
     store: &str,
     voice: &str,
     emoji_max: Option<usize>,
+    language: &str,
 ) -> Vec<ChatMessage> {
     let mut lines = vec![format!(
         "Rewrite this to be {}. Keep every price and product name exactly as written; add none.",
@@ -52,7 +53,7 @@ pub fn messages(
     }
     lines.push(render_copy(kind, original));
     vec![
-        system_message(kind, store, voice, emoji_max, &[]),
+        system_message(kind, store, voice, emoji_max, &[], language),
         ChatMessage::user(lines.join("\n")),
     ]
 }
