@@ -992,3 +992,98 @@ fn a_multilingual_generator_gets_the_visitor_language() {
         r.warnings
     );
 }
+
+/// Tricky fragments glued together pseudo-randomly, as model output and as
+/// visitor text: nothing may panic, and what is returned passes every check.
+#[test]
+fn hostile_unicode_never_panics() {
+    const BITS: &[&str] = &[
+        "Headline:",
+        "Subline:",
+        "CTA:",
+        "Post:",
+        "\n",
+        " ",
+        "$",
+        "€",
+        "%",
+        "99",
+        "1,299.50",
+        "12,90",
+        "free",
+        "FREE",
+        "İ",
+        "ẞ",
+        "ß",
+        "e\u{301}",
+        "👨‍👩‍👧",
+        "🇺🇸",
+        "\u{202e}",
+        "\u{200b}",
+        "<",
+        ">",
+        "<|im_end|>",
+        "<script>",
+        "&lt;",
+        "Ridgeline",
+        "Trail",
+        "Runner",
+        "Pro",
+        "X200",
+        "瑜伽垫",
+        "。",
+        "!",
+        ".",
+        ",",
+        ":",
+        "-",
+        "’s",
+        "cheap",
+        "up to",
+        "half price",
+        "www.",
+        ".com",
+        "\"",
+        "(",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let writer = Writer::new(store("northwind"));
+    for round in 0..400 {
+        let mut text = String::new();
+        for _ in 0..(next() % 40) {
+            text.push_str(BITS[(next() % BITS.len() as u64) as usize]);
+        }
+        let kind = ContentKind::all().nth(round % 5).unwrap();
+        let profile = json!({
+            "consent": {"personalization": true},
+            "interests": [{"topic": text.clone(), "weight": 0.5}],
+            "searches": [text.clone(), text.chars().rev().collect::<String>()],
+            "referrer": {"campaign": text.clone()},
+            "viewed": [{"sku": "NW-TR-101", "count": 1}]
+        });
+        let mut req = request(kind, profile);
+        req.goal = Some(text.chars().filter(|c| !c.is_control()).take(100).collect());
+        let reply = text.clone();
+        let r = match writer.write(&req, &mut FakeGenerator::new(move |_| reply.clone())) {
+            Ok(r) => r,
+            Err(Error::InvalidRequest { field, .. }) if field == "goal" => continue,
+            Err(e) => panic!("round {round}: {e}"),
+        };
+        assert!(
+            all_checks_pass(&r) || r.warnings.iter().any(|w| w.field == "fallback"),
+            "round {round}: {:?}",
+            r.copy
+        );
+        let copy = r.copy.joined();
+        assert!(
+            !copy.contains('<') && !copy.contains('\u{202e}'),
+            "round {round}: {copy}"
+        );
+    }
+}

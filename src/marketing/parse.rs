@@ -6,6 +6,7 @@
 
 use super::kinds::{ContentKind, FieldSpec};
 use super::result::CopyFields;
+use super::sanitize::is_invisible;
 use super::text::collapse_ws;
 
 /// Lines that talk about the copy instead of being copy.
@@ -203,7 +204,12 @@ fn group_of<'a>(fields: &'a [FieldSpec], alias: &str) -> Vec<&'a FieldSpec> {
 /// Parses model text into the kind's fields. Fields not found are absent.
 pub fn parse(kind: ContentKind, raw: &str) -> CopyFields {
     let fields = kind.fields();
-    let text = strip_chat_markers(raw);
+    // Invisible characters are formatting, never copy (the zero-width joiner
+    // inside emoji sequences like 👨‍👩‍👧 stays).
+    let text: String = strip_chat_markers(raw)
+        .chars()
+        .filter(|&c| c == '\u{200D}' || !is_invisible(c) || matches!(c, '\n' | '\t' | '\r'))
+        .collect();
     let lines: Vec<String> = text
         .lines()
         .map(clean_line)

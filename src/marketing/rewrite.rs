@@ -103,10 +103,8 @@ pub fn informality(text: &str) -> usize {
 /// Replaces whole words case-insensitively, keeping a capital first letter.
 fn replace_word(text: &str, from: &str, to: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let lower = text.to_lowercase();
-    if lower.len() != text.len() {
-        return text.to_string();
-    }
+    // ASCII folding keeps byte offsets; the words replaced are ASCII.
+    let lower = text.to_ascii_lowercase();
     let mut i = 0;
     while let Some(rel) = lower[i..].find(from) {
         let start = i + rel;
