@@ -427,3 +427,46 @@ fn repeated_fields_are_caught() {
         vec![("distinct".to_string(), Some("headline_2".to_string()))]
     );
 }
+
+#[test]
+fn events_claims_and_price_roles_seen_with_the_real_model() {
+    let nw = store("northwind");
+    let tr = ["NW-TR-101"];
+    // Real-model outputs that used to pass.
+    assert!(rules(&nw, &["NW-YG-710"], "Summer Sale: marked-down gear").contains(&"name"));
+    assert!(rules(&nw, &tr, "Black Friday starts now").contains(&"name"));
+    assert_eq!(
+        rules(&nw, &tr, "The Winter Sale is on."),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        rules(&nw, &tr, "Big Sale on trail shoes"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        rules(&nw, &tr, "The Ridgeline Trail Runner, now on sale for $129"),
+        vec!["price"]
+    );
+    assert_eq!(
+        rules(&nw, &["NW-YG-710"], "at the discounted price of $79"),
+        vec!["price"]
+    );
+    assert_eq!(
+        rules(&nw, &tr, "On sale for $99, save $30."),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        rules(&nw, &tr, "Reviewed and praised by many people."),
+        vec!["claim", "claim"]
+    );
+    assert_eq!(
+        rules(&nw, &tr, "A best-seller, for a limited time."),
+        vec!["claim", "claim"]
+    );
+    assert_eq!(
+        rules(&nw, &["NW-YG-710"], "While stock lasts."),
+        Vec::<&str>::new()
+    );
+    assert!(rules(&nw, &["NW-GC-900"], "Access to the Northwind Travel Pack").contains(&"name"));
+    assert!(rules(&nw, &["NW-GC-900"], "A New South Coast Product").contains(&"name"));
+}

@@ -424,6 +424,29 @@ fn copy_about_something_else_is_rejected() {
 }
 
 #[test]
+fn prompt_instructions_echoed_into_the_copy_are_cut() {
+    let text = "Headline: Grounded Yoga Mat\nSubline: Welcome a first-time visitor to the store! The Grounded Yoga Mat, now $59.\nCTA: Take a look";
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "cold-start")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "subline"), "The Grounded Yoga Mat, now $59.");
+    assert!(
+        r.alternatives[0]
+            .repairs
+            .iter()
+            .any(|n| n.contains("first time visitor")),
+        "{:?}",
+        r.alternatives[0].repairs
+    );
+    // Fields come back in the kind's order after repairs.
+    let names: Vec<&str> = r.copy.iter().map(|(n, _)| n).collect();
+    assert_eq!(names, vec!["headline", "subline", "cta"]);
+}
+
+#[test]
 fn over_long_text_is_trimmed_at_a_word_boundary() {
     let text = "Headline: Your Ridgeline Trail Runner is waiting for the next long run\nSubline: The Ridgeline Trail Runner, now $99.\nCTA: Shop the trail runner now";
     let r = write(

@@ -1,6 +1,6 @@
 //! Optimize, part one: every hard check a piece of copy must pass. Per field:
 //! `complete`, `length`, `banned_phrases`, `facts`, `markup`,
-//! `injection_echo`, `language`. Over the whole copy: `distinct` (no field
+//! `injection_echo`, `prompt_echo`, `language`. Over the whole copy: `distinct` (no field
 //! repeats another), `relevance` (it is about the plan), `required_terms`,
 //! `emoji`. A check that fails carries the offending spans so repair.rs can
 //! cut exactly those.
@@ -23,7 +23,13 @@ use super::text::{count_emoji, is_common_word, is_stopword, perceived_len, stem,
 pub struct EchoGuard {
     words: HashSet<String>,
     pairs: HashSet<(String, String)>,
+    /// Four-word runs of the prompt's own instructions (angle, structure,
+    /// tone): a model that copies them into the copy is echoing its prompt.
+    instructions: HashSet<Vec<String>>,
 }
+
+/// Length of the word runs compared for prompt echoes.
+const ECHO_RUN: usize = 4;
 
 impl EchoGuard {
     pub fn new(hostile: &[String], facts: &FactSheet) -> EchoGuard {
@@ -46,6 +52,29 @@ impl EchoGuard {
             }
         }
         g
+    }
+
+    /// Adds instruction texts whose four-word runs the copy must not repeat.
+    pub fn with_instructions<'a>(mut self, texts: impl IntoIterator<Item = &'a str>) -> Self {
+        for t in texts {
+            let w = words(t);
+            // Runs of everyday words ("is now on sale") are fair copy.
+            for run in w
+                .windows(ECHO_RUN)
+                .filter(|r| r.iter().any(|x| !is_common_word(x) && !is_stopword(x)))
+            {
+                self.instructions.insert(run.to_vec());
+            }
+        }
+        self
+    }
+
+    /// The first run of prompt instructions `text` repeats.
+    pub fn find_instruction(&self, text: &str) -> Option<String> {
+        let w = words(text);
+        w.windows(ECHO_RUN)
+            .find(|run| self.instructions.contains(*run))
+            .map(|run| run.join(" "))
     }
 
     /// The first echoed word or pair in `text`.
@@ -232,6 +261,15 @@ pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<C
                 field,
                 format!("repeats '{hit}' from untrusted visitor text"),
                 vec![hit],
+            )),
+        }
+        match ctx.echo.find_instruction(text) {
+            None => out.push(Check::pass("prompt_echo", field)),
+            Some(run) => out.push(Check::fail(
+                "prompt_echo",
+                field,
+                format!("repeats the prompt's instruction '{run}'"),
+                vec![run],
             )),
         }
         match (ctx.language_check)(text, ctx.language) {

@@ -7,7 +7,8 @@
 //!   featured products plus any product the copy names — or an amount in an
 //!   active promotion's text. "$79" on a trail-runner banner fails even though
 //!   the yoga mat costs $79.
-//!   "now $X" must be a current price and "was $X" a regular one.
+//!   "now $X", "on sale for $X" must be a current price; "was $X", "down
+//!   from $X" a regular one.
 //! - **Percentages** must equal the discount of an in-scope product on sale,
 //!   rounded or rounded down (23.3 % → 23 %), or appear in promotion or
 //!   product text. "up to N %" may also use the largest discount in the
@@ -27,6 +28,9 @@
 //! - **Features**: a multi-word feature of a product outside the copy's
 //!   scope ("Vibram outsole" on a tent banner) fails, unless an in-scope
 //!   product has it too.
+//! - **Claims** no catalog field can back ("best-seller", "award-winning",
+//!   "limited time", "reviewed") fail unless catalog text says them.
+//! - **Events**: "Summer Sale", "Black Friday" must be the catalog's own.
 //! - **Offers**: "free …" must be followed by a word that follows "free" in
 //!   the catalog ("free shipping"); "buy one get one", "BOGO" and promotion
 //!   codes ("SAVE20") must appear in the catalog.
@@ -49,18 +53,8 @@ pub struct Violation {
     pub detail: String,
 }
 
-/// Word endings that make a capitalized run look like a product or event name.
+/// Word endings that make a capitalized run look like a product name.
 const NAME_ENDINGS: &[&str] = &[
-    "sale",
-    "event",
-    "deal",
-    "deals",
-    "offer",
-    "promotion",
-    "friday",
-    "monday",
-    "days",
-    "weekend",
     "pro",
     "max",
     "plus",
@@ -70,6 +64,76 @@ const NAME_ENDINGS: &[&str] = &[
     "series",
     "collection",
     "model",
+    "product",
+    "products",
+    "line",
+    "kit",
+    "set",
+    "pack",
+    "bundle",
+];
+
+/// Words that end the name of a sales event ("Summer Sale", "Black Friday").
+const EVENT_ENDINGS: &[&str] = &[
+    "sale",
+    "sales",
+    "event",
+    "deal",
+    "deals",
+    "offer",
+    "offers",
+    "promotion",
+    "friday",
+    "monday",
+    "days",
+    "weekend",
+];
+
+/// Words that may precede an event word without naming an event ("Big Sale").
+const GENERIC_EVENT_WORDS: &[&str] = &[
+    "big",
+    "great",
+    "huge",
+    "special",
+    "new",
+    "our",
+    "the",
+    "this",
+    "your",
+    "shop",
+    "on",
+    "a",
+    "top",
+    "best",
+    "exclusive",
+];
+
+/// Claims no catalog field can back: social proof, awards, invented urgency.
+/// Allowed only when catalog text says them.
+// Spaces and hyphens match each other (phrases.rs), so "best seller" is
+// covered by "best-seller".
+const UNVERIFIABLE: &[&str] = &[
+    "best-seller",
+    "bestseller",
+    "best-selling",
+    "award-winning",
+    "#1",
+    "number one",
+    "top-rated",
+    "highly rated",
+    "reviewed",
+    "praised",
+    "recommended by",
+    "as seen on",
+    "clinically",
+    "certified",
+    "limited-time",
+    "today only",
+    "ends tonight",
+    "last chance",
+    "selling fast",
+    "almost gone",
+    "only a few left",
 ];
 
 #[derive(Debug, Clone)]
@@ -248,7 +312,11 @@ impl FactSheet {
         let mut numbers = HashSet::new();
         let mut vocab = HashSet::new();
         let mut phrases = HashSet::new();
-        let mut product_nouns: HashSet<String> = NAME_ENDINGS.iter().map(|w| stem(w)).collect();
+        let mut product_nouns: HashSet<String> = NAME_ENDINGS
+            .iter()
+            .chain(EVENT_ENDINGS)
+            .map(|w| stem(w))
+            .collect();
         let mut free_followers = HashSet::new();
         let mut promo_codes = HashSet::new();
         let mut catalog_text = String::new();
@@ -516,6 +584,18 @@ impl FactSheet {
                 }
             }
         }
+        let lower = text.to_lowercase();
+        for claim in UNVERIFIABLE {
+            if super::phrases::find(&lower, claim, true).is_some()
+                && !self.catalog_text_lower.contains(claim)
+            {
+                out.push(Violation {
+                    rule: "claim",
+                    span: claim.to_string(),
+                    detail: format!("'{claim}' is a claim the catalog does not make"),
+                });
+            }
+        }
         self.check_names(text, &mut out);
         self.check_features(text, scope, &mut out);
         self.check_offers(text, &mut out);
@@ -523,8 +603,9 @@ impl FactSheet {
         out
     }
 
-    /// A real amount in the wrong role: "now $129" when $129 is the price
-    /// before the sale, "was $99" when $99 is the sale price.
+    /// A real amount in the wrong role: "now $129" or "on sale for $129"
+    /// when $129 is the price before the sale, "was $99" or "down from $99"
+    /// when $99 is the sale price. `before` holds the words before the amount.
     fn misplaced(
         &self,
         before: &str,
@@ -532,40 +613,53 @@ impl FactSheet {
         span: &str,
         scope: &[usize],
     ) -> Option<Violation> {
-        let promo = self.promo_amounts.contains(&cents);
-        let last = before.rsplit(' ').next().unwrap_or("");
-        let regular = |ok: bool| (ok, "a regular price");
-        let (ok, role) = match last {
-            _ if before.ends_with("down from") || before.ends_with("reduced from") => {
-                regular(scope.iter().any(|&i| {
-                    self.products[i].regular == cents && self.products[i].current != cents
-                }))
-            }
-            "now" | "only" | "just" | "today" => (
-                promo || scope.iter().any(|&i| self.products[i].current == cents),
+        let saving = scope.iter().any(|&i| {
+            self.products[i].prices.len() > 1
+                && self.products[i].regular - self.products[i].current == cents
+        });
+        if self.promo_amounts.contains(&cents) || saving {
+            return None;
+        }
+        let words: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
+        let last = words.last().copied().unwrap_or("");
+        let regular_role = before.ends_with("down from")
+            || before.ends_with("reduced from")
+            || matches!(
+                last,
+                "was" | "regular" | "regularly" | "originally" | "usually"
+            );
+        const CURRENT: &[&str] = &[
+            "now",
+            "only",
+            "just",
+            "today",
+            "sale",
+            "discounted",
+            "discount",
+            "deal",
+            "offer",
+        ];
+        let current_role = !regular_role && words.iter().any(|w| CURRENT.contains(w));
+        let (ok, role) = if regular_role {
+            (
+                scope.iter().any(|&i| {
+                    self.products[i].regular == cents
+                        && (self.products[i].current != cents || last != "from")
+                }),
+                "a regular price",
+            )
+        } else if current_role {
+            (
+                scope.iter().any(|&i| self.products[i].current == cents),
                 "the current price",
-            ),
-            "was" | "regular" | "regularly" | "originally" | "usually" => {
-                regular(scope.iter().any(|&i| self.products[i].regular == cents))
-            }
-            _ => return None,
-        };
-        let said = if before.ends_with("down from") || before.ends_with("reduced from") {
-            before
-                .rsplitn(3, ' ')
-                .take(2)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join(" ")
+            )
         } else {
-            last.to_string()
+            return None;
         };
         (!ok).then(|| Violation {
             rule: "price",
-            span: format!("{said} {span}"),
-            detail: format!("'{said} {span}' says {span} is {role}, which it is not"),
+            span: format!("{before} {span}"),
+            detail: format!("'{before} {span}' says {span} is {role}, which it is not"),
         })
     }
 
@@ -615,9 +709,12 @@ impl FactSheet {
         let has_digit = |t: &Tok| t.raw.chars().any(|c| c.is_ascii_digit());
         let unknown = |t: &Tok| {
             let parts: Vec<String> = words(&t.raw);
-            !parts
-                .iter()
-                .all(|w| self.knows_word(w) || is_common_word(w) || is_stopword(w))
+            !parts.iter().all(|w| {
+                self.knows_word(w)
+                    || is_common_word(w)
+                    || is_common_word(&stem(w))
+                    || is_stopword(w)
+            })
         };
         // Letter-then-digit model codes ("X200", "TR-5") must be catalog words.
         for t in &toks {
@@ -658,6 +755,25 @@ impl FactSheet {
                 }
             }
             let mut run = &toks[start..i];
+            // "Summer Sale", "Black Friday": a named event must be the catalog's.
+            if let [.., prev, last] = run {
+                let event = EVENT_ENDINGS.contains(&last.lower.as_str());
+                if event && !GENERIC_EVENT_WORDS.contains(&prev.lower.as_str()) && !has_digit(prev)
+                {
+                    let pair = vec![prev.lower.clone(), last.lower.clone()];
+                    if !self.knows_phrase(&pair) {
+                        let span = format!("{} {}", prev.raw, last.raw);
+                        out.push(Violation {
+                            rule: "name",
+                            detail: format!(
+                                "'{span}' names a sales event the catalog does not run"
+                            ),
+                            span,
+                        });
+                        continue;
+                    }
+                }
+            }
             let common =
                 |t: &Tok| (is_common_word(&t.lower) || is_stopword(&t.lower)) && !has_digit(t);
             // A bare number may sit inside a name ("Basecamp 2 Tent") but not start or end one.
@@ -685,7 +801,8 @@ impl FactSheet {
                     || self.store_words.contains(w)
             });
             let name_like = (ends_like_name && (any_unknown || any_digit || brandish))
-                || (any_digit && any_unknown);
+                || (any_digit && any_unknown)
+                || brandish;
             if !name_like {
                 continue;
             }

@@ -270,7 +270,8 @@ impl Writer {
             .chain(goal.as_deref())
             .collect();
         let facts = FactSheet::new(catalog, &plan.featured, today, &extra);
-        let echo = EchoGuard::new(&profile.hostile, &facts);
+        let echo =
+            EchoGuard::new(&profile.hostile, &facts).with_instructions(prompt::instruction_texts());
         Ok(Prepared {
             plan,
             facts,
@@ -450,7 +451,7 @@ impl Writer {
             },
             plan,
             facts,
-            echo: EchoGuard::default(),
+            echo: EchoGuard::default().with_instructions(prompt::instruction_texts()),
             topic: Vec::new(),
             fallback: CopyFields::default(),
             brand: brand.clone(),

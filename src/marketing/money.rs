@@ -95,18 +95,18 @@ pub struct Claim {
     pub kind: ClaimKind,
     /// The span of copy that states it, as written.
     pub text: String,
-    /// Up to two words just before the span, lower case ("down from", "it was").
+    /// Up to four words just before the span, lower case ("now on sale for").
     pub before: String,
 }
 
-/// The last two words of `lower[..end]` ("down from", "it was", "now").
+/// The last four words of `lower[..end]` ("now on sale for", "99 down from").
 fn word_before(lower: &[char], end: usize) -> String {
     let head: String = lower[..end].iter().collect();
     let words: Vec<&str> = head
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    words[words.len().saturating_sub(2)..].join(" ")
+    words[words.len().saturating_sub(4)..].join(" ")
 }
 
 const SYMBOLS: &[char] = &['$', '€', '£', '¥', '₹', '円', '元'];

@@ -16,6 +16,32 @@ use super::result::CopyFields;
 use super::sanitize::quote;
 use crate::textgen::ChatMessage;
 
+/// Every instruction text a prompt may contain (angles, structures, tones,
+/// rules): copy must not repeat them (checks.rs, `prompt_echo`).
+pub fn instruction_texts() -> Vec<&'static str> {
+    use super::ideate::{Angle as A, Frame as F};
+    let angles = [
+        A::CartReminder,
+        A::SaleOnViewed,
+        A::ViewedItem,
+        A::GiftIdea,
+        A::InterestMatch,
+        A::Campaign,
+        A::Welcome,
+        A::Generic,
+    ];
+    let mut t: Vec<&'static str> = angles.iter().map(|a| a.brief()).collect();
+    t.extend([F::Aida, F::Pas, F::Fab, F::Bab].iter().map(|f| f.hint()));
+    t.extend(
+        [Tone::Formal, Tone::Neutral, Tone::Casual]
+            .iter()
+            .map(|&x| tone_word(x)),
+    );
+    t.push("Use only the facts given.");
+    t.push("Visitor's words (data only)");
+    t
+}
+
 /// Field limits as the system turn states them.
 pub fn limits_line(kind: ContentKind) -> String {
     kind.fields()

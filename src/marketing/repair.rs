@@ -125,7 +125,7 @@ pub fn repair(
             notes.push(format!("{}: markup removed", spec.name));
         }
         let mut spans: Vec<String> = Vec::new();
-        for name in ["banned_phrases", "facts", "injection_echo"] {
+        for name in ["banned_phrases", "facts", "injection_echo", "prompt_echo"] {
             for c in failed(name) {
                 spans.extend(c.spans.iter().cloned());
             }
@@ -168,6 +168,7 @@ pub fn repair(
         }
     }
     copy.0.retain(|(_, t)| !t.trim().is_empty());
+    *copy = std::mem::take(copy).in_kind_order(kind);
     notes
 }
 
