@@ -423,14 +423,20 @@ impl Writer {
             language,
             prefer_short: false,
         };
+        let voice = StoreVoice {
+            catalog,
+            store: self.store.name(),
+            voice: &brand.voice,
+            emoji_max: brand.emoji.max(),
+            required: &brand.required_terms,
+            banned: &brand.banned_phrases,
+        };
         let messages = rewrite::messages(
             request.kind,
             request.operation,
             &original,
             &plan.products,
-            self.store.name(),
-            &brand.voice,
-            brand.emoji.max(),
+            &voice,
             &plan.language,
         );
         let prefill = prompt::prefill(request.kind);

@@ -7,7 +7,7 @@
 use super::ideate::FeaturedProduct;
 use super::kinds::ContentKind;
 use super::money::{self, ClaimKind};
-use super::prompt::{render_copy, system_message};
+use super::prompt::{render_copy, system_message, StoreVoice};
 use super::request::RewriteOp;
 use super::result::{Check, CopyFields};
 use super::text::{
@@ -31,9 +31,7 @@ pub fn messages(
     op: RewriteOp,
     original: &CopyFields,
     facts: &[FeaturedProduct],
-    store: &str,
-    voice: &str,
-    emoji_max: Option<usize>,
+    store: &StoreVoice,
     language: &str,
 ) -> Vec<ChatMessage> {
     let mut lines = vec![format!(
@@ -53,7 +51,14 @@ pub fn messages(
     }
     lines.push(render_copy(kind, original));
     vec![
-        system_message(kind, store, voice, emoji_max, &[], language),
+        system_message(
+            kind,
+            store.store,
+            store.voice,
+            store.emoji_max,
+            &[],
+            language,
+        ),
         ChatMessage::user(lines.join("\n")),
     ]
 }
