@@ -370,14 +370,56 @@ pub fn sentences(s: &str) -> Vec<String> {
 
 /// Words a trimmed text must not end on: the cut would leave a dangling phrase.
 const DANGLING: &[&str] = &[
-    "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "is", "of", "on", "or",
-    "the", "to", "with", "your", "our", "its", "that", "&", "-", "–", "—", "+", "over", "under",
-    "than", "up", "down", "so", "just", "only", "very", "more", "less",
+    "a",
+    "an",
+    "and",
+    "as",
+    "at",
+    "but",
+    "by",
+    "for",
+    "from",
+    "in",
+    "into",
+    "is",
+    "of",
+    "on",
+    "or",
+    "the",
+    "to",
+    "with",
+    "your",
+    "our",
+    "its",
+    "that",
+    "&",
+    "-",
+    "–",
+    "—",
+    "+",
+    "over",
+    "under",
+    "than",
+    "up",
+    "down",
+    "so",
+    "just",
+    "only",
+    "very",
+    "more",
+    "less",
+    "now",
+    "available",
+    "are",
+    "was",
+    "will",
+    "be",
 ];
 
 /// Shortens `s` to at most `max` perceived characters, cutting at a word
 /// boundary, never leaving a dangling connector or trailing comma. Prefers the
-/// end of a sentence when that keeps at least half the limit. Text without
+/// end of a sentence, then of a clause, when that keeps at least half the
+/// limit. Text without
 /// spaces (CJK, one long word) is cut at a grapheme boundary.
 pub fn trim_to_limit(s: &str, max: usize) -> String {
     let s = collapse_ws(s);
@@ -400,6 +442,22 @@ pub fn trim_to_limit(s: &str, max: usize) -> String {
     }
     if !kept.is_empty() && perceived_len(&kept) * 2 >= max {
         return kept;
+    }
+    // Else the end of a clause (before ", " ": " "; " " - "), same condition.
+    let clause_end = head
+        .char_indices()
+        .filter(|&(i, c)| {
+            matches!(c, ',' | ':' | ';')
+                || (c == '-' && head[..i].ends_with(' ') && head[i + 1..].starts_with(' '))
+        })
+        .map(|(i, _)| i)
+        .filter(|&i| s[i..].chars().nth(1).is_some_and(char::is_whitespace))
+        .last();
+    if let Some(i) = clause_end {
+        let clause = head[..i].trim_end();
+        if perceived_len(clause) * 2 >= max {
+            return clause.to_string();
+        }
     }
     // Cut before the first word that does not fit completely.
     let next_is_space = s
