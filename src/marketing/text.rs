@@ -452,7 +452,7 @@ pub fn trim_to_limit(s: &str, max: usize) -> String {
         })
         .map(|(i, _)| i)
         .filter(|&i| s[i..].chars().nth(1).is_some_and(char::is_whitespace))
-        .last();
+        .next_back();
     if let Some(i) = clause_end {
         let clause = head[..i].trim_end();
         if perceived_len(clause) * 2 >= max {
