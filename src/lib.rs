@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod gguf;
 pub mod loader;
+pub mod marketing;
 pub mod model;
 pub mod quant;
 pub mod sampling;

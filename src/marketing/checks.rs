@@ -1,0 +1,356 @@
+//! Optimize, part one: every hard check a piece of copy must pass. Per field:
+//! `complete`, `length`, `banned_phrases`, `facts`, `markup`,
+//! `injection_echo`, `prompt_echo`, `language`. Over the whole copy: `distinct` (no field
+//! repeats another), `relevance` (it is about the plan), `required_terms`,
+//! `emoji`. A check that fails carries the offending spans so repair.rs can
+//! cut exactly those.
+
+use std::collections::HashSet;
+
+use super::brand::Brand;
+use super::facts::FactSheet;
+use super::kinds::ContentKind;
+use super::lang::LanguageCheck;
+use super::phrases;
+use super::result::{Check, CopyFields};
+use super::sanitize::strip_markup;
+use super::text::{count_emoji, is_common_word, is_stopword, perceived_len, stem, words};
+
+/// Material from the visitor's hostile strings (markup, chat tokens,
+/// instructions) that copy must not repeat: rare words and word pairs that
+/// the catalog does not use itself.
+#[derive(Debug, Clone, Default)]
+pub struct EchoGuard {
+    words: HashSet<String>,
+    pairs: HashSet<(String, String)>,
+    /// Four-word runs of the prompt's own instructions (angle, structure,
+    /// tone): a model that copies them into the copy is echoing its prompt.
+    instructions: HashSet<Vec<String>>,
+}
+
+/// Length of the word runs compared for prompt echoes.
+const ECHO_RUN: usize = 4;
+
+impl EchoGuard {
+    pub fn new(hostile: &[String], facts: &FactSheet) -> EchoGuard {
+        let mut g = EchoGuard::default();
+        for h in hostile {
+            let raw: Vec<String> = words(h);
+            for word in &raw {
+                if word.chars().count() >= 4
+                    && !facts.knows_word(word)
+                    && !is_common_word(word)
+                    && !is_stopword(word)
+                {
+                    g.words.insert(stem(word));
+                }
+            }
+            for pair in raw.windows(2) {
+                if !facts.knows_phrase(pair) && (!is_stopword(&pair[0]) || !is_stopword(&pair[1])) {
+                    g.pairs.insert((stem(&pair[0]), stem(&pair[1])));
+                }
+            }
+        }
+        g
+    }
+
+    /// Adds instruction texts whose four-word runs the copy must not repeat.
+    pub fn with_instructions<'a>(mut self, texts: impl IntoIterator<Item = &'a str>) -> Self {
+        for t in texts {
+            let w = words(t);
+            // Runs of everyday words ("is now on sale") are fair copy.
+            for run in w
+                .windows(ECHO_RUN)
+                .filter(|r| r.iter().any(|x| !is_common_word(x) && !is_stopword(x)))
+            {
+                self.instructions.insert(run.to_vec());
+            }
+        }
+        self
+    }
+
+    /// The first run of prompt instructions `text` repeats.
+    pub fn find_instruction(&self, text: &str) -> Option<String> {
+        let w = words(text);
+        w.windows(ECHO_RUN)
+            .find(|run| self.instructions.contains(*run))
+            .map(|run| run.join(" "))
+    }
+
+    /// The first echoed word or pair in `text`.
+    pub fn find(&self, text: &str) -> Option<String> {
+        let w: Vec<String> = words(text).iter().map(|w| stem(w)).collect();
+        if let Some(hit) = w.iter().find(|x| self.words.contains(*x)) {
+            return Some(hit.clone());
+        }
+        w.windows(2)
+            .find(|p| self.pairs.contains(&(p[0].clone(), p[1].clone())))
+            .map(|p| format!("{} {}", p[0], p[1]))
+    }
+}
+
+/// What the checks compare against; built once per request.
+pub struct CheckContext<'a> {
+    pub kind: ContentKind,
+    pub brand: &'a Brand,
+    pub facts: &'a FactSheet,
+    pub echo: &'a EchoGuard,
+    pub language: &'a str,
+    pub language_check: LanguageCheck,
+    /// Word stems of which the copy must use at least one (the featured
+    /// product's name words and the plan's keywords); empty skips the check.
+    pub topic: &'a [String],
+}
+
+/// The stems a plan's copy must touch: the featured products' name words,
+/// their categories, the plan's keywords, the promotion's words, and for
+/// store-wide angles (generic, welcome, campaign) the store's name.
+pub fn topic_stems(plan: &super::ideate::Plan, store: &str) -> Vec<String> {
+    use super::ideate::Angle;
+    let mut out: Vec<String> = Vec::new();
+    let store_wide = matches!(
+        plan.angle,
+        Angle::Generic | Angle::Welcome | Angle::Campaign
+    );
+    let texts = plan
+        .products
+        .iter()
+        .flat_map(|p| std::iter::once(p.name.as_str()).chain(p.category.as_deref()))
+        .chain(plan.keywords.iter().map(String::as_str))
+        .chain(plan.promotion.iter().map(|p| p.text.as_str()))
+        .chain(store_wide.then_some(store));
+    for t in texts {
+        for w in words(t) {
+            let s = stem(&w);
+            if w.chars().count() >= 3
+                && !is_stopword(&w)
+                && !is_common_word(&w)
+                && !out.contains(&s)
+            {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// Markup the copy must not carry: tags, chat markers, entities, script URLs.
+pub fn markup_in(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    for needle in [
+        "<|",
+        "|>",
+        "javascript:",
+        "&lt;",
+        "&gt;",
+        "&#",
+        "[inst]",
+        "<<sys>>",
+    ] {
+        if lower.contains(needle) {
+            return Some(needle.to_string());
+        }
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '<'
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_alphabetic() || matches!(n, '/' | '!' | '?'))
+        {
+            let end = chars[i..]
+                .iter()
+                .position(|&x| x == '>')
+                .map_or(chars.len(), |p| i + p + 1);
+            return Some(chars[i..end.min(i + 40)].iter().collect());
+        }
+    }
+    if strip_markup(text).1 && (text.contains('<') || text.contains('>')) {
+        return Some("<".into());
+    }
+    None
+}
+
+/// Runs every check on `copy`. `extra_scope` names more texts whose products
+/// are in scope for facts (the original copy of a rewrite).
+pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<Check> {
+    let mut out = Vec::new();
+    let all_texts: Vec<&str> = copy
+        .iter()
+        .map(|(_, t)| t)
+        .chain(extra_scope.iter().copied())
+        .collect();
+    let scope = ctx.facts.scope_for(&all_texts);
+    for spec in ctx.kind.fields() {
+        let field = Some(spec.name);
+        let Some(text) = copy.get(spec.name) else {
+            out.push(Check::fail(
+                "complete",
+                field,
+                format!("no {} was written", spec.name),
+                Vec::new(),
+            ));
+            continue;
+        };
+        let len = perceived_len(text);
+        if len < spec.min {
+            out.push(Check::fail(
+                "complete",
+                field,
+                format!("{len} characters is too short to be a {}", spec.name),
+                Vec::new(),
+            ));
+        } else {
+            out.push(Check::pass("complete", field));
+        }
+        if len > spec.max {
+            out.push(Check::fail(
+                "length",
+                field,
+                format!("{len} characters, limit {}", spec.max),
+                Vec::new(),
+            ));
+        } else {
+            out.push(Check::pass("length", field));
+        }
+        let banned: Vec<String> = ctx
+            .brand
+            .banned_phrases
+            .iter()
+            .filter_map(|p| phrases::find_text(text, p, true))
+            .collect();
+        if banned.is_empty() {
+            out.push(Check::pass("banned_phrases", field));
+        } else {
+            out.push(Check::fail(
+                "banned_phrases",
+                field,
+                format!("uses banned {}", quote_list(&banned)),
+                banned,
+            ));
+        }
+        let violations = ctx.facts.check(text, &scope);
+        if violations.is_empty() {
+            out.push(Check::pass("facts", field));
+        } else {
+            let detail = violations
+                .iter()
+                .map(|v| v.detail.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push(Check::fail(
+                "facts",
+                field,
+                detail,
+                violations.into_iter().map(|v| v.span).collect(),
+            ));
+        }
+        match markup_in(text) {
+            None => out.push(Check::pass("markup", field)),
+            Some(m) => out.push(Check::fail(
+                "markup",
+                field,
+                format!("contains markup '{m}'"),
+                vec![m],
+            )),
+        }
+        match ctx.echo.find(text) {
+            None => out.push(Check::pass("injection_echo", field)),
+            Some(hit) => out.push(Check::fail(
+                "injection_echo",
+                field,
+                format!("repeats '{hit}' from untrusted visitor text"),
+                vec![hit],
+            )),
+        }
+        match ctx.echo.find_instruction(text) {
+            None => out.push(Check::pass("prompt_echo", field)),
+            Some(run) => out.push(Check::fail(
+                "prompt_echo",
+                field,
+                format!("repeats the prompt's instruction '{run}'"),
+                vec![run],
+            )),
+        }
+        match (ctx.language_check)(text, ctx.language) {
+            Ok(()) => out.push(Check::pass("language", field)),
+            Err(why) => out.push(Check::fail("language", field, why, Vec::new())),
+        }
+    }
+    if ctx.kind.fields().len() > 1 {
+        let mut seen: Vec<String> = Vec::new();
+        let mut dup = false;
+        for spec in ctx.kind.fields() {
+            let Some(text) = copy.get(spec.name) else {
+                continue;
+            };
+            let key = words(text).join(" ");
+            if seen.contains(&key) {
+                dup = true;
+                out.push(Check::fail(
+                    "distinct",
+                    Some(spec.name),
+                    "repeats another field word for word".into(),
+                    Vec::new(),
+                ));
+            }
+            seen.push(key);
+        }
+        if !dup {
+            out.push(Check::pass("distinct", None));
+        }
+    }
+    let joined = copy.joined();
+    if !ctx.topic.is_empty() {
+        let stems: Vec<String> = words(&joined).iter().map(|w| stem(w)).collect();
+        if ctx.topic.iter().any(|t| stems.contains(t)) {
+            out.push(Check::pass("relevance", None));
+        } else {
+            out.push(Check::fail(
+                "relevance",
+                None,
+                format!(
+                    "mentions neither the featured product nor a plan keyword ({})",
+                    ctx.topic.join(", ")
+                ),
+                Vec::new(),
+            ));
+        }
+    }
+    let missing: Vec<String> = ctx
+        .brand
+        .required_terms
+        .iter()
+        .filter(|t| phrases::find(&joined, t, true).is_none())
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        out.push(Check::pass("required_terms", None));
+    } else {
+        out.push(Check::fail(
+            "required_terms",
+            None,
+            format!("missing required {}", quote_list(&missing)),
+            Vec::new(),
+        ));
+    }
+    let emoji = count_emoji(&joined);
+    match ctx.brand.emoji.max() {
+        Some(max) if emoji > max => out.push(Check::fail(
+            "emoji",
+            None,
+            format!("{emoji} emoji, the brand allows {max}"),
+            Vec::new(),
+        )),
+        _ => out.push(Check::pass("emoji", None)),
+    }
+    out
+}
+
+fn quote_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

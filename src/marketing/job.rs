@@ -1,0 +1,798 @@
+//! The pipeline as a step-wise job, so a Web Worker can stream tokens and
+//! abandon a request between any two of them: [`Writer::start`] ideates and
+//! renders the prompt, each [`WriteJob::step`] advances the generator by one
+//! token (or finishes an attempt: parse, check, repair, regenerate with new
+//! seeds when nothing passed), and the last step yields the [`WriteResult`].
+//! Dropping the job cancels it. [`Writer::write`] runs one to the end.
+
+use web_time::Instant;
+
+use super::brand::Brand;
+use super::checks::{self, CheckContext, EchoGuard};
+use super::date;
+use super::facts::FactSheet;
+use super::fallback;
+use super::ideate::{self, featured_product, Angle, Frame, IdeateInput, Plan};
+use super::input::{Warning, Warnings};
+use super::kinds::ContentKind;
+use super::lang::{self, LanguageCheck};
+use super::parse;
+use super::profile::Profile;
+use super::prompt::{self, StoreVoice};
+use super::repair;
+use super::request::{GenerationOverrides, RewriteOp, RewriteRequest, Tone, WriteRequest};
+use super::result::{
+    all_pass, Alternative, Check, CopyFields, Rejected, Source, Timings, WriteResult,
+};
+use super::rewrite;
+use super::sanitize;
+use super::score;
+use super::store::Store;
+use super::text::collapse_ws;
+use crate::error::{Error, Result};
+use crate::textgen::{Completion, GenerationOptions, StepEvent, TextGenerator};
+
+/// Sampling defaults for copy (per-kind token budgets come from kinds.rs).
+pub const TEMPERATURE: f32 = 0.8;
+pub const TOP_K: u32 = 40;
+pub const TOP_P: f32 = 0.95;
+pub const MIN_P: f32 = 0.05;
+pub const REPETITION_PENALTY: f32 = 1.1;
+/// Repair rounds per variant before it is rejected.
+const REPAIR_ROUNDS: usize = 2;
+
+/// What the generator can do, as far as the pipeline cares.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Languages the generator writes (primary subtags).
+    pub languages: Vec<String>,
+    /// Used when the visitor's language is not among them.
+    pub default_language: String,
+    pub language_check: LanguageCheck,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            languages: vec!["en".into()],
+            default_language: "en".into(),
+            language_check: lang::script_check,
+        }
+    }
+}
+
+/// A store ready to write for; shared by every request.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    store: Store,
+    config: WriterConfig,
+}
+
+/// What one `step` produced. Serializes as `{"type": "attempt" | "token" |
+/// "done", ...}` for a worker protocol.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WriteEvent {
+    /// A generation round begins; text streamed before it is obsolete.
+    Attempt {
+        attempt: u32,
+        variants: u32,
+        seed: u32,
+    },
+    /// New raw model text for one variant of the current attempt. Unchecked:
+    /// show it as a preview at most, never as the final copy.
+    Token {
+        attempt: u32,
+        variant: usize,
+        text: String,
+    },
+    /// The job is finished.
+    Done { result: Box<WriteResult> },
+}
+
+enum Mode {
+    Write,
+    Rewrite { op: RewriteOp, original: CopyFields },
+}
+
+/// A variant that passed every check.
+struct Passed {
+    copy: CopyFields,
+    seed: u32,
+    mean_logprob: f32,
+    repairs: Vec<String>,
+    checks: Vec<Check>,
+}
+
+enum Phase<J> {
+    Ready,
+    Generating(J),
+    Done,
+}
+
+/// One request in flight. Owns everything it needs: it can outlive the borrow
+/// of the [`Writer`] that started it.
+pub struct WriteJob<G: TextGenerator> {
+    kind: ContentKind,
+    mode: Mode,
+    plan: Plan,
+    facts: FactSheet,
+    echo: EchoGuard,
+    /// Stems the copy must touch (see [`checks::topic_stems`]).
+    topic: Vec<String>,
+    /// Catalog-only copy for the plan: the fallback, and the filler for a
+    /// variant missing a minority of its fields.
+    fallback: CopyFields,
+    brand: Brand,
+    language_check: LanguageCheck,
+    prompt: String,
+    /// Text the prompt ends with inside the assistant turn; the model's
+    /// completion continues it.
+    prefill: String,
+    options: GenerationOptions,
+    seed: u32,
+    max_attempts: u32,
+    warnings: Vec<Warning>,
+    phase: Phase<G::Job>,
+    attempt: u32,
+    passed: Vec<Passed>,
+    rejected: Vec<Rejected>,
+    partial: Vec<String>,
+    timings: Timings,
+    started: Instant,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// 32-bit FNV-1a: a stable default seed from the plan.
+fn fnv1a(parts: &[&str]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0)) {
+            h ^= b as u32;
+            h = h.wrapping_mul(0x0100_0193);
+        }
+    }
+    h
+}
+
+fn base_options(
+    kind: ContentKind,
+    n: u32,
+    overrides: &GenerationOverrides,
+) -> Result<GenerationOptions> {
+    let mut o = GenerationOptions {
+        max_new_tokens: kind.spec().max_new_tokens,
+        temperature: TEMPERATURE,
+        top_k: TOP_K,
+        top_p: TOP_P,
+        min_p: MIN_P,
+        repetition_penalty: REPETITION_PENALTY,
+        seed: None,
+        stop: Vec::new(),
+        num_return_sequences: n,
+    };
+    overrides.apply(&mut o);
+    o.validate().map_err(|e| match e {
+        Error::InvalidRequest { field, reason } => {
+            Error::invalid_request(format!("options.{field}"), reason)
+        }
+        other => other,
+    })?;
+    Ok(o)
+}
+
+/// The parts of a write request that need no generator.
+struct Prepared {
+    plan: Plan,
+    facts: FactSheet,
+    echo: EchoGuard,
+    warnings: Vec<Warning>,
+}
+
+impl Writer {
+    pub fn new(store: Store) -> Writer {
+        Writer {
+            store,
+            config: WriterConfig::default(),
+        }
+    }
+
+    pub fn with_config(store: Store, config: WriterConfig) -> Writer {
+        Writer { store, config }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &WriterConfig {
+        &self.config
+    }
+
+    fn prepare(&self, request: &WriteRequest) -> Result<Prepared> {
+        request.validate()?;
+        let catalog = &self.store.catalog;
+        let brand = &self.store.brand;
+        let mut w = Warnings::from_vec(self.store.warnings.clone());
+        let profile = Profile::from_value(request.profile.as_ref(), catalog, &mut w)?;
+        let requested = request.locale.as_deref().or(profile.locale.as_deref());
+        let (language, fell_back) = lang::resolve(
+            requested,
+            &self.config.languages,
+            &self.config.default_language,
+        );
+        if let Some(why) = fell_back {
+            w.push(
+                if request.locale.is_some() {
+                    "request.locale"
+                } else {
+                    "profile.locale"
+                },
+                why,
+            );
+        }
+        let goal = match &request.goal {
+            None => None,
+            Some(g) => {
+                let c = sanitize::clean(g, super::request::MAX_GOAL_CHARS);
+                if c.injection {
+                    return Err(Error::invalid_request(
+                        "goal",
+                        "reads as instructions to the model",
+                    ));
+                }
+                for note in &c.notes {
+                    w.push("request.goal", *note);
+                }
+                Some(c.text).filter(|t| !t.is_empty())
+            }
+        };
+        let today = match &request.date {
+            Some(d) => Some(date::parse(d).map_err(|why| Error::invalid_request("date", why))?),
+            None if profile.consent => profile.local_time,
+            None => None,
+        };
+        let tone = request.tone.or(brand.tone).unwrap_or(Tone::Neutral);
+        let plan = ideate::ideate(&IdeateInput {
+            catalog,
+            profile: &profile,
+            goal: goal.as_deref(),
+            today,
+            kind: request.kind,
+            tone,
+            language: &language,
+        });
+        let extra: Vec<&str> = [self.store.name(), brand.name.as_str()]
+            .into_iter()
+            .chain(goal.as_deref())
+            .collect();
+        let facts = FactSheet::new(catalog, &plan.featured, today, &extra);
+        let echo =
+            EchoGuard::new(&profile.hostile, &facts).with_instructions(prompt::instruction_texts());
+        Ok(Prepared {
+            plan,
+            facts,
+            echo,
+            warnings: w.into_vec(),
+        })
+    }
+
+    /// Ideation only: the plan (and input warnings) a request would use.
+    pub fn plan(&self, request: &WriteRequest) -> Result<(Plan, Vec<Warning>)> {
+        let p = self.prepare(request)?;
+        Ok((p.plan, p.warnings))
+    }
+
+    /// Starts a write: cleans the inputs, ideates, renders the prompt.
+    pub fn start<G: TextGenerator>(
+        &self,
+        request: &WriteRequest,
+        generator: &G,
+    ) -> Result<WriteJob<G>> {
+        let started = Instant::now();
+        let prepared = self.prepare(request)?;
+        let ideate_ms = ms(started);
+        let brand = &self.store.brand;
+        let plan = prepared.plan;
+        let voice = StoreVoice {
+            catalog: &self.store.catalog,
+            store: self.store.name(),
+            voice: &brand.voice,
+            emoji_max: brand.emoji.max(),
+            required: &brand.required_terms,
+            banned: &brand.banned_phrases,
+        };
+        let messages = prompt::messages(request.kind, &plan, &voice);
+        let prefill = prompt::prefill(request.kind);
+        let prompt = generator.render_chat(&messages)? + &prefill;
+        let topic = checks::topic_stems(&plan, self.store.name());
+        let fallback_copy = fallback::compose(
+            request.kind,
+            &plan,
+            self.store.name(),
+            &brand.banned_phrases,
+            &brand.required_terms,
+        );
+        let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
+        let seed = request.seed.unwrap_or_else(|| {
+            let angle = serde_json::to_string(&plan.angle).unwrap_or_default();
+            let mut parts = vec![
+                request.kind.name(),
+                plan.goal.as_deref().unwrap_or(""),
+                plan.tone.name(),
+                angle.as_str(),
+            ];
+            parts.extend(plan.featured.iter().map(String::as_str));
+            fnv1a(&parts)
+        });
+        Ok(WriteJob {
+            kind: request.kind,
+            mode: Mode::Write,
+            plan,
+            facts: prepared.facts,
+            echo: prepared.echo,
+            topic,
+            fallback: fallback_copy,
+            brand: brand.clone(),
+            language_check: self.config.language_check,
+            prompt,
+            prefill,
+            options,
+            seed,
+            max_attempts: 1 + request.max_retries,
+            warnings: prepared.warnings,
+            phase: Phase::Ready,
+            attempt: 0,
+            passed: Vec::new(),
+            rejected: Vec::new(),
+            partial: Vec::new(),
+            timings: Timings {
+                ideate: ideate_ms,
+                ..Timings::default()
+            },
+            started,
+        })
+    }
+
+    /// Starts a rewrite of existing copy.
+    pub fn start_rewrite<G: TextGenerator>(
+        &self,
+        request: &RewriteRequest,
+        generator: &G,
+    ) -> Result<WriteJob<G>> {
+        let started = Instant::now();
+        request.validate()?;
+        let catalog = &self.store.catalog;
+        let brand = &self.store.brand;
+        let mut w = Warnings::from_vec(self.store.warnings.clone());
+        let (language, fell_back) = lang::resolve(
+            request.locale.as_deref(),
+            &self.config.languages,
+            &self.config.default_language,
+        );
+        if let Some(why) = fell_back {
+            w.push("request.locale", why);
+        }
+        let mut original = CopyFields::default();
+        for f in request.kind.fields() {
+            let text = request
+                .copy
+                .get(f.name)
+                .map(|t| collapse_ws(&sanitize::strip_invisible(t).0))
+                .unwrap_or_default();
+            original.set(f.name, text);
+        }
+        let extra = [self.store.name(), brand.name.as_str()];
+        let facts = FactSheet::new(catalog, &[], None, &extra);
+        let texts: Vec<&str> = original.iter().map(|(_, t)| t).collect();
+        let named: Vec<String> = facts
+            .scope_for(&texts)
+            .into_iter()
+            .map(|i| catalog.products[i].sku.clone())
+            .collect();
+        let products: Vec<_> = named
+            .iter()
+            .filter_map(|s| catalog.product(s))
+            .map(|p| featured_product(p, catalog, &language))
+            .collect();
+        let tone = match request.operation {
+            RewriteOp::MoreFormal => Tone::Formal,
+            RewriteOp::MoreCasual => Tone::Casual,
+            _ => brand.tone.unwrap_or(Tone::Neutral),
+        };
+        let plan = Plan {
+            personalized: false,
+            angle: Angle::Rewrite,
+            frame: Frame::Aida,
+            featured: named,
+            products,
+            promotion: None,
+            keywords: Vec::new(),
+            signals: Vec::new(),
+            ranking: Vec::new(),
+            why: format!(
+                "A {} rewrite of existing copy; nothing about the visitor was used.",
+                request.operation.name()
+            ),
+            visitor_phrase: None,
+            goal: None,
+            tone,
+            language,
+            prefer_short: false,
+        };
+        let voice = StoreVoice {
+            catalog,
+            store: self.store.name(),
+            voice: &brand.voice,
+            emoji_max: brand.emoji.max(),
+            required: &brand.required_terms,
+            banned: &brand.banned_phrases,
+        };
+        let messages = rewrite::messages(
+            request.kind,
+            request.operation,
+            &original,
+            &plan.products,
+            &voice,
+            &plan.language,
+        );
+        let prefill = prompt::prefill(request.kind);
+        let prompt = generator.render_chat(&messages)? + &prefill;
+        let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
+        let seed = request.seed.unwrap_or_else(|| {
+            fnv1a(&[
+                request.kind.name(),
+                request.operation.name(),
+                &original.joined(),
+            ])
+        });
+        Ok(WriteJob {
+            kind: request.kind,
+            mode: Mode::Rewrite {
+                op: request.operation,
+                original,
+            },
+            plan,
+            facts,
+            echo: EchoGuard::default().with_instructions(prompt::instruction_texts()),
+            topic: Vec::new(),
+            fallback: CopyFields::default(),
+            brand: brand.clone(),
+            language_check: self.config.language_check,
+            prompt,
+            prefill,
+            options,
+            seed,
+            max_attempts: 1 + request.max_retries,
+            warnings: w.into_vec(),
+            phase: Phase::Ready,
+            attempt: 0,
+            passed: Vec::new(),
+            rejected: Vec::new(),
+            partial: Vec::new(),
+            timings: Timings {
+                ideate: ms(started),
+                ..Timings::default()
+            },
+            started,
+        })
+    }
+
+    /// Runs a write to the end.
+    pub fn write<G: TextGenerator>(
+        &self,
+        request: &WriteRequest,
+        generator: &mut G,
+    ) -> Result<WriteResult> {
+        self.start(request, generator)?.run(generator)
+    }
+
+    /// Runs a rewrite to the end.
+    pub fn rewrite<G: TextGenerator>(
+        &self,
+        request: &RewriteRequest,
+        generator: &mut G,
+    ) -> Result<WriteResult> {
+        self.start_rewrite(request, generator)?.run(generator)
+    }
+}
+
+/// Writes one piece of copy with the default configuration.
+pub fn write<G: TextGenerator>(
+    generator: &mut G,
+    store: &Store,
+    request: &WriteRequest,
+) -> Result<WriteResult> {
+    Writer::new(store.clone()).write(request, generator)
+}
+
+impl<G: TextGenerator> WriteJob<G> {
+    /// The plan, available before any token is drawn (for a "why" panel).
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The prompt handed to the generator: the rendered chat, then the
+    /// opening of the answer (see [`prompt::prefill`]).
+    pub fn prompt(&self) -> &str {
+        &self.prompt
+    }
+
+    /// Text streamed so far for a variant of the current attempt (raw, unchecked).
+    pub fn partial(&self, variant: usize) -> Option<&str> {
+        self.partial.get(variant).map(String::as_str)
+    }
+
+    /// Runs to the end, ignoring intermediate events.
+    pub fn run(mut self, generator: &mut G) -> Result<WriteResult> {
+        loop {
+            if let WriteEvent::Done { result } = self.step(generator)? {
+                return Ok(*result);
+            }
+        }
+    }
+
+    fn attempt_seed(&self) -> u32 {
+        self.seed
+            .wrapping_add(self.attempt.wrapping_mul(self.options.num_return_sequences))
+    }
+
+    /// Advances by one generator step (one token of one variant), or by one
+    /// pipeline stage. Errors other than [`Error::Cancelled`] from the
+    /// generator end the job with fallback copy and a warning.
+    pub fn step(&mut self, generator: &mut G) -> Result<WriteEvent> {
+        match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Ready => {
+                let seed = self.attempt_seed();
+                let options = GenerationOptions {
+                    seed: Some(seed),
+                    ..self.options.clone()
+                };
+                let t = Instant::now();
+                let started = generator.start(&self.prompt, &options);
+                self.timings.create += ms(t);
+                match started {
+                    Ok(job) => {
+                        self.phase = Phase::Generating(job);
+                        self.partial = vec![String::new(); options.num_return_sequences as usize];
+                        Ok(WriteEvent::Attempt {
+                            attempt: self.attempt,
+                            variants: options.num_return_sequences,
+                            seed,
+                        })
+                    }
+                    Err(Error::Cancelled) => Err(Error::Cancelled),
+                    Err(e) => {
+                        self.warnings.push(Warning {
+                            field: "generator".into(),
+                            message: format!("{e}; fallback copy used"),
+                        });
+                        Ok(self.finish())
+                    }
+                }
+            }
+            Phase::Generating(mut job) => {
+                let t = Instant::now();
+                let event = generator.step(&mut job);
+                self.timings.create += ms(t);
+                match event {
+                    Ok(StepEvent::Token { sequence, text }) => {
+                        if let Some(p) = self.partial.get_mut(sequence) {
+                            p.push_str(&text);
+                        }
+                        self.phase = Phase::Generating(job);
+                        Ok(WriteEvent::Token {
+                            attempt: self.attempt,
+                            variant: sequence,
+                            text,
+                        })
+                    }
+                    Ok(StepEvent::Finished(completions)) => {
+                        let t = Instant::now();
+                        self.optimize(completions);
+                        self.timings.optimize += ms(t);
+                        self.attempt += 1;
+                        if self.passed.is_empty() && self.attempt < self.max_attempts {
+                            self.phase = Phase::Ready;
+                            return self.step(generator);
+                        }
+                        Ok(self.finish())
+                    }
+                    Err(Error::Cancelled) => Err(Error::Cancelled),
+                    Err(e) => {
+                        self.warnings.push(Warning {
+                            field: "generator".into(),
+                            message: format!("{e}; fallback copy used"),
+                        });
+                        Ok(self.finish())
+                    }
+                }
+            }
+            Phase::Done => Err(Error::invalid_request(
+                "job",
+                "already finished; start a new one",
+            )),
+        }
+    }
+
+    fn check(&self, copy: &CopyFields) -> Vec<Check> {
+        let ctx = CheckContext {
+            kind: self.kind,
+            brand: &self.brand,
+            facts: &self.facts,
+            echo: &self.echo,
+            language: &self.plan.language,
+            language_check: self.language_check,
+            topic: &self.topic,
+        };
+        match &self.mode {
+            Mode::Write => checks::run(copy, &ctx, &[]),
+            Mode::Rewrite { op, original } => {
+                let texts: Vec<&str> = original.iter().map(|(_, t)| t).collect();
+                let mut c = checks::run(copy, &ctx, &texts);
+                c.extend(rewrite::checks(*op, original, copy));
+                c
+            }
+        }
+    }
+
+    fn optimize(&mut self, completions: Vec<Completion>) {
+        for c in completions {
+            // The model continues the prefilled label, or repeats it.
+            let repeated = c
+                .text
+                .trim_start()
+                .to_lowercase()
+                .starts_with(&self.prefill.to_lowercase());
+            let full = if repeated {
+                c.text.clone()
+            } else {
+                format!("{}{}", self.prefill, c.text)
+            };
+            let mut copy = parse::parse(self.kind, &full);
+            let mut checks = self.check(&copy);
+            let mut repairs = Vec::new();
+            for _ in 0..REPAIR_ROUNDS {
+                if all_pass(&checks) {
+                    break;
+                }
+                let fill = match &self.mode {
+                    Mode::Write => (&self.fallback, "catalog facts"),
+                    Mode::Rewrite { original, .. } => (original, "the original"),
+                };
+                let notes = repair::repair(
+                    self.kind,
+                    &mut copy,
+                    &checks,
+                    Some(fill),
+                    self.brand.emoji.max(),
+                );
+                if notes.is_empty() {
+                    break;
+                }
+                repairs.extend(notes);
+                checks = self.check(&copy);
+            }
+            if all_pass(&checks) {
+                let key = copy.joined().to_lowercase();
+                if self
+                    .passed
+                    .iter()
+                    .any(|p| p.copy.joined().to_lowercase() == key)
+                {
+                    continue;
+                }
+                self.passed.push(Passed {
+                    copy,
+                    seed: c.seed,
+                    mean_logprob: c.mean_logprob,
+                    repairs,
+                    checks,
+                });
+            } else {
+                self.rejected.push(Rejected {
+                    seed: c.seed,
+                    attempt: self.attempt,
+                    raw: c.text,
+                    failed: checks.into_iter().filter(|c| !c.pass).collect(),
+                });
+            }
+        }
+    }
+
+    fn fallback_copy(&self) -> CopyFields {
+        match &self.mode {
+            Mode::Write => self.fallback.clone(),
+            Mode::Rewrite { op, original } => {
+                rewrite::fallback(self.kind, *op, original, &self.plan.products)
+            }
+        }
+    }
+
+    fn finish(&mut self) -> WriteEvent {
+        let t = Instant::now();
+        let passed = std::mem::take(&mut self.passed);
+        let mut alternatives: Vec<Alternative> = if passed.is_empty() {
+            let copy = self.fallback_copy();
+            let checks = self.check(&copy);
+            if !all_pass(&checks) {
+                let failed: Vec<String> = checks
+                    .iter()
+                    .filter(|c| !c.pass)
+                    .map(|c| {
+                        format!(
+                            "{}{}",
+                            c.name,
+                            c.field
+                                .as_ref()
+                                .map(|f| format!(" ({f})"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                self.warnings.push(Warning {
+                    field: "fallback".into(),
+                    message: format!("the catalog-only copy fails: {}", failed.join(", ")),
+                });
+            }
+            let scored = score::rank(self.kind, &self.plan, &[(copy.clone(), None, 0)]);
+            vec![Alternative {
+                copy,
+                source: Source::Fallback,
+                seed: None,
+                score: scored[0].1,
+                checks,
+                repairs: Vec::new(),
+            }]
+        } else {
+            let inputs: Vec<(CopyFields, Option<f32>, usize)> = passed
+                .iter()
+                .map(|p| (p.copy.clone(), Some(p.mean_logprob), p.repairs.len()))
+                .collect();
+            let ranked = score::rank(self.kind, &self.plan, &inputs);
+            let mut slots: Vec<Option<Passed>> = passed.into_iter().map(Some).collect();
+            ranked
+                .into_iter()
+                .filter_map(|(i, s)| {
+                    let p = slots[i].take()?;
+                    Some(Alternative {
+                        copy: p.copy,
+                        source: Source::Model,
+                        seed: Some(p.seed),
+                        score: s,
+                        checks: p.checks,
+                        repairs: p.repairs,
+                    })
+                })
+                .collect()
+        };
+        self.timings.optimize += ms(t);
+        self.timings.total = ms(self.started);
+        let best = alternatives.first().cloned();
+        let (copy, source, checks) = match best {
+            Some(b) => (b.copy, b.source, b.checks),
+            None => (CopyFields::default(), Source::Fallback, Vec::new()),
+        };
+        alternatives.shrink_to_fit();
+        WriteEvent::Done {
+            result: Box::new(WriteResult {
+                kind: self.kind,
+                copy,
+                source,
+                personalized: self.plan.personalized,
+                language: self.plan.language.clone(),
+                plan: self.plan.clone(),
+                checks,
+                alternatives,
+                rejected: std::mem::take(&mut self.rejected),
+                seed: self.seed,
+                attempts: self.attempt,
+                timings_ms: self.timings,
+                warnings: std::mem::take(&mut self.warnings),
+            }),
+        }
+    }
+}
