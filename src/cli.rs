@@ -8,8 +8,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use std::path::{Path, PathBuf};
+
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::marketing::{evaluate, ContentKind, Store, WriteRequest, Writer};
 use crate::textgen::{ChatMessage, GenerationOptions, StepEvent, TextGenerator};
 
 pub const USAGE: &str = "\
@@ -19,7 +22,13 @@ usage:
   banneret generate --model PATH (--prompt TEXT | --chat MESSAGE) [--stream]
                     [--max_new_tokens N] [--temperature T] [--top_k K] [--top_p P] [--min_p P]
                     [--repetition_penalty R] [--seed S] [--stop STR]... [--num_return_sequences N]
-  banneret info --model PATH";
+  banneret write --model PATH --store DIR --profile FILE --kind KIND [--goal TEXT] [--tone T]
+                 [--seed N] [--variants N] [--locale TAG] [--date YYYY-MM-DD]
+  banneret eval --model PATH --store DIR [--kinds banner,social_post,...] [--goal TEXT] [--seed N] [--json]
+  banneret info --model PATH
+
+KIND: banner, search_ad, social_post, email_subject, product_blurb. DIR holds catalog.json and
+brand.json; eval runs every profile in DIR/profiles/*.json through every kind.";
 
 /// Parsed `--key value` arguments (`--flag` alone is `true`); repeated keys collect.
 pub struct Args {
@@ -27,7 +36,7 @@ pub struct Args {
     values: BTreeMap<String, Vec<String>>,
 }
 
-const FLAGS: &[&str] = &["no_special", "stream"];
+const FLAGS: &[&str] = &["no_special", "stream", "json"];
 
 impl Args {
     pub fn parse(argv: &[String]) -> Result<Args> {
@@ -92,6 +101,30 @@ fn parse_ids(field: &str, text: &str) -> Result<Vec<u32>> {
     text.split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<u32>().map_err(|_| Error::invalid_request(field, format!("'{s}' is not a token id"))))
+        .collect()
+}
+
+fn read_json(field: &str, path: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid_request(field, format!("cannot read '{path}': {e}")))?;
+    serde_json::from_str(&text).map_err(|e| Error::invalid_input(field, format!("'{path}' is not JSON: {e}")))
+}
+
+/// Every `*.json` in `dir`, by file stem, sorted.
+fn profiles_in(dir: &Path) -> Result<Vec<(String, Value)>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::invalid_request("store", format!("cannot list {}: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok((name, read_json("profile", &p.to_string_lossy())?))
+        })
         .collect()
 }
 
@@ -178,6 +211,44 @@ pub fn run(argv: &[String]) -> Result<Value> {
                 "generated_tokens": generated,
                 "timings_ms": { "first_token": first_token_ms, "total": total },
             }))
+        }
+        "write" => {
+            let mut engine = load_engine(&mut args)?;
+            let writer = Writer::new(Store::load_dir(Path::new(&args.require("store")?))?);
+            let profile = read_json("profile", &args.require("profile")?)?;
+            let mut request = args.into_object(&[]);
+            request["profile"] = profile;
+            let request = WriteRequest::from_value(request)?;
+            let result = writer.write(&request, &mut engine)?;
+            serde_json::to_value(&result).map_err(|e| Error::Internal(e.to_string()))
+        }
+        "eval" => {
+            let mut engine = load_engine(&mut args)?;
+            let dir = PathBuf::from(args.require("store")?);
+            let writer = Writer::new(Store::load_dir(&dir)?);
+            let kinds: Vec<ContentKind> = match args.take("kinds") {
+                Some(list) => list
+                    .split(',')
+                    .map(ContentKind::parse)
+                    .collect::<Result<_>>()?,
+                None => ContentKind::all().collect(),
+            };
+            let json = args.flag("json");
+            let mut base = args.into_object(&[]);
+            base["kind"] = json!(kinds.first().map_or("banner", |k| k.name()));
+            let base = WriteRequest::from_value(base)?;
+            let profiles = profiles_in(&dir.join("profiles"))?;
+            let report = evaluate(&writer, &profiles, &kinds, &base, &mut engine, &mut |row| {
+                if !json {
+                    eprintln!("{} / {}: {}", row.profile, row.kind.name(), if row.pass { "pass" } else { "FAIL" });
+                }
+            })?;
+            if json {
+                serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))
+            } else {
+                print!("{}", report.table());
+                Ok(Value::Null)
+            }
         }
         other => Err(Error::invalid_request("command", format!("unknown command '{other}'\n{USAGE}"))),
     }
