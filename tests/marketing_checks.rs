@@ -470,3 +470,29 @@ fn events_claims_and_price_roles_seen_with_the_real_model() {
     assert!(rules(&nw, &["NW-GC-900"], "Access to the Northwind Travel Pack").contains(&"name"));
     assert!(rules(&nw, &["NW-GC-900"], "A New South Coast Product").contains(&"name"));
 }
+
+#[test]
+fn numbers_with_separators_and_prices_as_bare_numbers() {
+    let lw = store("leafwise");
+    // "holds 8,000 books" states 8000, not 8.
+    assert_eq!(
+        rules(&lw, &["LW-ER-500"], "Holds 8,000 books."),
+        Vec::<&str>::new()
+    );
+    // (Not 8: without a date the summer promotion counts, and it ends 2026-08-31.)
+    assert_eq!(
+        rules(&lw, &["LW-ER-500"], "9 weeks of battery"),
+        vec!["number"]
+    );
+    // A price is not a page count.
+    assert_eq!(
+        rules(&lw, &["LW-CK-220"], "32 pages of recipes"),
+        vec!["number"]
+    );
+    assert!(rules(
+        &lw,
+        &["LW-NV-001"],
+        "A limited edition with only one copy available"
+    )
+    .contains(&"claim"));
+}

@@ -15,7 +15,7 @@
 //!   catalog. "half price" counts as 50 %.
 //! - **Bare numbers** must appear in the text of an in-scope product (name,
 //!   features, tags), of an active promotion (or its end date), the store
-//!   name or the goal, or be an in-scope price. "Sleeps 4" fails for the
+//!   name or the goal ("32 pages" fails even if something costs 32). "Sleeps 4" fails for the
 //!   2-person tent even though the yoga mat is 4 mm thick.
 //! - **Names**: a run of two or more capitalized words that ends like a
 //!   product or an event ("… Jacket", "… Sale", "… Pro", "Black Friday") and
@@ -134,6 +134,11 @@ const UNVERIFIABLE: &[&str] = &[
     "selling fast",
     "almost gone",
     "only a few left",
+    "limited-edition",
+    "only one left",
+    "last one",
+    "one copy left",
+    "only one copy",
 ];
 
 #[derive(Debug, Clone)]
@@ -199,11 +204,9 @@ fn text_numbers(t: &str) -> Vec<i64> {
             ClaimKind::Money { .. } => None,
         })
         .collect();
-    for part in t
-        .split(|c: char| !c.is_ascii_digit() && c != '.')
-        .filter(|s| !s.is_empty())
-    {
-        if let Ok(n) = part.trim_matches('.').parse::<f64>() {
+    // Separators stay with their digits: "8,000" is 8000, never 8.
+    for part in t.split(|c: char| !c.is_ascii_digit() && c != '.' && c != ',') {
+        if let Some(n) = money::parse_number(part.trim_matches(['.', ','])) {
             out.push(number_key(n));
         }
     }
@@ -566,12 +569,11 @@ impl FactSheet {
                 }
                 ClaimKind::Number(n) => {
                     let key = number_key(n);
-                    let as_price = prices.contains(&money::to_cents(n));
                     let in_text = self.numbers.contains(&key)
                         || scope
                             .iter()
                             .any(|&i| self.products[i].numbers.contains(&key));
-                    if !in_text && !as_price {
+                    if !in_text {
                         out.push(Violation {
                             rule: "number",
                             span: claim.text.clone(),

@@ -116,7 +116,7 @@ const WORD_MARKERS: &[&str] = &[
     "rupees", "rupee",
 ];
 
-fn parse_number(raw: &str) -> Option<f64> {
+pub(crate) fn parse_number(raw: &str) -> Option<f64> {
     let commas = raw.matches(',').count();
     let dots = raw.matches('.').count();
     let normalized = match (commas, dots) {

@@ -451,8 +451,7 @@ pub fn trim_to_limit(s: &str, max: usize) -> String {
                 || (c == '-' && head[..i].ends_with(' ') && head[i + 1..].starts_with(' '))
         })
         .map(|(i, _)| i)
-        .filter(|&i| s[i..].chars().nth(1).is_some_and(char::is_whitespace))
-        .next_back();
+        .rfind(|&i| s[i..].chars().nth(1).is_some_and(char::is_whitespace));
     if let Some(i) = clause_end {
         let clause = head[..i].trim_end();
         if perceived_len(clause) * 2 >= max {
