@@ -259,3 +259,92 @@ impl Engine {
         })
     }
 }
+
+/// A store (catalog + brand) ready to write for.
+#[wasm_bindgen]
+pub struct Writer {
+    inner: crate::marketing::Writer,
+}
+
+/// A write or rewrite in progress, advanced by `step`.
+#[wasm_bindgen]
+pub struct WriteTask {
+    job: crate::marketing::WriteJob<crate::engine::Engine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreInput {
+    catalog: serde_json::Value,
+    brand: serde_json::Value,
+}
+
+#[wasm_bindgen]
+impl Writer {
+    /// `{catalog, brand}` in the fixture formats (unknown fields ignored,
+    /// bad values cleaned with warnings, unusable ones rejected by name).
+    #[wasm_bindgen(constructor)]
+    pub fn new(store: JsValue) -> Result<Writer, JsError> {
+        console_error_panic_hook::set_once();
+        let run = || -> Result<Writer> {
+            let input: StoreInput = from_js("store", store)?;
+            let store = crate::marketing::Store::from_values(&input.catalog, &input.brand)?;
+            Ok(Writer { inner: crate::marketing::Writer::new(store) })
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// What cleaning the catalog and brand changed: `[{field, message}]`.
+    pub fn warnings(&self) -> Result<JsValue, JsError> {
+        export(|| to_js(&self.inner.store().warnings))
+    }
+
+    /// Ideation only, no model: `{plan, warnings}` for a write request.
+    pub fn plan(&self, request: JsValue) -> Result<JsValue, JsError> {
+        export(|| {
+            let request = crate::marketing::WriteRequest::from_value(from_js("write", request)?)?;
+            let (plan, warnings) = self.inner.plan(&request)?;
+            #[derive(Serialize)]
+            struct Planned {
+                plan: crate::marketing::Plan,
+                warnings: Vec<crate::marketing::Warning>,
+            }
+            to_js(&Planned { plan, warnings })
+        })
+    }
+
+    /// Starts a write (`{kind, goal?, tone?, locale?, profile?, seed?, num_return_sequences?, ...}`).
+    pub fn write(&self, engine: &Engine, request: JsValue) -> Result<WriteTask, JsError> {
+        console_error_panic_hook::set_once();
+        let run = || -> Result<WriteTask> {
+            let request = crate::marketing::WriteRequest::from_value(from_js("write", request)?)?;
+            Ok(WriteTask { job: self.inner.start(&request, &engine.inner)? })
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// Starts a rewrite (`{kind, copy, op: "shorter" | "longer" | "more-formal" | "more-casual", ...}`).
+    pub fn rewrite(&self, engine: &Engine, request: JsValue) -> Result<WriteTask, JsError> {
+        console_error_panic_hook::set_once();
+        let run = || -> Result<WriteTask> {
+            let request = crate::marketing::RewriteRequest::from_value(from_js("rewrite", request)?)?;
+            Ok(WriteTask { job: self.inner.start_rewrite(&request, &engine.inner)? })
+        };
+        run().map_err(|e| js_error(&e))
+    }
+}
+
+#[wasm_bindgen]
+impl WriteTask {
+    /// The plan (known before any token is drawn).
+    pub fn plan(&self) -> Result<JsValue, JsError> {
+        export(|| to_js(self.job.plan()))
+    }
+
+    /// Advances by one model token or one pipeline stage:
+    /// `{type: "attempt", ...}`, `{type: "token", attempt, variant, text}` (raw,
+    /// unchecked model text: a preview at most) or `{type: "done", result}`.
+    pub fn step(&mut self, engine: &mut Engine) -> Result<JsValue, JsError> {
+        export(|| to_js(&self.job.step(&mut engine.inner)?))
+    }
+}

@@ -19,7 +19,17 @@ export const Kind = Object.freeze({
   // payload: { prompt | messages, options } → events { type: "token", sequence, text,
   // promptRead, promptTokens } → value: { completions, promptTokens, timings }
   generate: "generate",
-  // payload: { target } (the id of a generate request) → value: { cancelled: bool };
+  // payload: { catalog, brand } (fixture formats) → value: { warnings } (what cleaning changed)
+  setStore: "setStore",
+  // payload: { request } (a write request without model work) → value: { plan, warnings }
+  plan: "plan",
+  // payload: { request: { kind, goal?, tone?, locale?, profile?, seed?, num_return_sequences?, ... } }
+  // → events { type: "attempt" | "token", ... } (token text is raw, unchecked model output:
+  // a preview at most) → value: the write result { copy, source, personalized, plan, checks, ... }
+  write: "write",
+  // payload: { request: { kind, copy, op, ... } } → events and value as write
+  rewrite: "rewrite",
+  // payload: { target } (the id of a generate, write or rewrite request) → value: { cancelled: bool };
   // the target then fails with WorkerError.cancelled
   cancel: "cancel",
   // payload: {} → value: { wasmMemoryBytes } (current size of the wasm linear memory;
@@ -36,6 +46,8 @@ export const WorkerError = Object.freeze({
   crashed: "worker_crashed",
   // generate before loadModel finished.
   noModel: "no_model",
+  // write, rewrite or plan before setStore.
+  noStore: "no_store",
   // The model download failed (HTTP status, short body).
   download: "download_failed",
   // A cancel request stopped it (the crate's own code for cancellation).

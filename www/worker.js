@@ -6,6 +6,7 @@ import { Kind, WorkerError, errorToWire } from "./protocol.js";
 
 let instance = null;
 let engine = null;
+let writer = null;
 // Ids of generate requests asked to stop; checked between steps.
 const cancelled = new Set();
 // Long requests run one after another, in arrival order.
@@ -55,33 +56,58 @@ async function loadModel({ url, expectedBytes }, emit) {
   return engine.info();
 }
 
-async function generate(id, request, emit) {
+// Runs `step()` until it returns a `done` event, yielding to the event loop
+// every SLICE_MS so a cancel message can arrive; `onStep` sees every other event.
+async function runSteps(id, step, onStep) {
+  let sliceStart = performance.now();
+  for (;;) {
+    if (cancelled.delete(id)) throw workerError(WorkerError.cancelled, "cancelled");
+    const out = step();
+    if (out.type === "done") return out;
+    onStep(out);
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await yieldToEvents();
+      sliceStart = performance.now();
+    }
+  }
+}
+
+function requireEngine() {
   if (!engine) throw workerError(WorkerError.noModel, "no model is loaded: send loadModel first");
+  return engine;
+}
+
+function requireWriter() {
+  if (!writer) throw workerError(WorkerError.noStore, "no store is set: send setStore first");
+  return writer;
+}
+
+async function generate(id, request, emit) {
+  const generation = requireEngine().generate(request);
   const started = performance.now();
   let firstToken = null;
-  const generation = engine.generate(request);
   try {
-    let sliceStart = performance.now();
-    for (;;) {
-      if (cancelled.delete(id)) throw workerError(WorkerError.cancelled, "cancelled");
-      const out = engine.step(generation);
-      if (out.type === "done") {
-        const total = performance.now() - started;
-        return { ...out, timings: { firstTokenMs: firstToken, totalMs: total } };
-      }
+    const done = await runSteps(id, () => engine.step(generation), (out) => {
       if (out.text) {
         firstToken ??= performance.now() - started;
         emit(out);
       } else if (out.promptRead < out.promptTokens) {
         emit(out);
       }
-      if (performance.now() - sliceStart > SLICE_MS) {
-        await yieldToEvents();
-        sliceStart = performance.now();
-      }
-    }
+    });
+    return { ...done, timings: { firstTokenMs: firstToken, totalMs: performance.now() - started } };
   } finally {
     generation.free();
+  }
+}
+
+async function write(id, start, emit) {
+  const task = start(requireWriter(), requireEngine());
+  try {
+    const done = await runSteps(id, () => task.step(engine), emit);
+    return done.result;
+  } finally {
+    task.free();
   }
 }
 
@@ -90,6 +116,15 @@ const handlers = {
   [Kind.inspectModel]: ({ bytes }) => wasm.inspectModel(new Uint8Array(bytes)),
   [Kind.loadModel]: (payload, emit) => loadModel(payload, emit),
   [Kind.generate]: (payload, emit, id) => generate(id, payload, emit),
+  [Kind.setStore]: ({ catalog, brand }) => {
+    const next = new wasm.Writer({ catalog, brand });
+    writer?.free();
+    writer = next;
+    return { warnings: writer.warnings() };
+  },
+  [Kind.plan]: ({ request }) => requireWriter().plan(request),
+  [Kind.write]: ({ request }, emit, id) => write(id, (w, e) => w.write(e, request), emit),
+  [Kind.rewrite]: ({ request }, emit, id) => write(id, (w, e) => w.rewrite(e, request), emit),
   [Kind.cancel]: ({ target }) => {
     cancelled.add(target);
     return { cancelled: true };
@@ -100,7 +135,7 @@ for (const kind of Object.values(Kind)) {
   if (!handlers[kind]) throw new Error(`worker.js: no handler for message kind '${kind}'`);
 }
 // Kinds that take turns; the others answer at once (a cancel must not wait).
-const QUEUED = new Set([Kind.loadModel, Kind.generate]);
+const QUEUED = new Set([Kind.loadModel, Kind.generate, Kind.write, Kind.rewrite]);
 
 const ready = init().then(
   (exports) => {

@@ -247,8 +247,9 @@ impl TextGenerator for FakeGenerator {
     }
 }
 
+/// The fixture stores live with the demo that serves them.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/stores")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/stores")
 }
 
 pub fn store(name: &str) -> Store {
