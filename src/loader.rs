@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::{Error, Result};
 use crate::gguf::{self, Header, Metadata, Parse};
 use crate::model::{self, Model};
@@ -34,6 +36,8 @@ pub struct ModelLoader {
     next_slot: usize,
     current: Vec<u8>,
     tensors: HashMap<String, Matrix>,
+    /// SHA-256 of every byte pushed, to check a download or a cached copy.
+    hasher: Sha256,
 }
 
 impl ModelLoader {
@@ -49,7 +53,13 @@ impl ModelLoader {
             next_slot: 0,
             current: Vec::new(),
             tensors: HashMap::new(),
+            hasher: Sha256::new(),
         }
+    }
+
+    /// Lower-case hex SHA-256 of the bytes pushed so far.
+    pub fn sha256(&self) -> String {
+        self.hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn received(&self) -> u64 {
@@ -69,6 +79,7 @@ impl ModelLoader {
                 )));
             }
         }
+        self.hasher.update(chunk);
         if self.header.is_some() {
             return self.route(chunk);
         }

@@ -112,6 +112,11 @@ impl ModelLoader {
         self.inner.as_ref().map_or(0.0, |l| l.received() as f64)
     }
 
+    /// Lower-case hex SHA-256 of the bytes pushed so far (call before `finish`).
+    pub fn sha256(&self) -> Result<String, JsError> {
+        self.inner.as_ref().map(|l| l.sha256()).ok_or_else(|| js_error(&finished()))
+    }
+
     /// Builds the engine (tokenizer, chat template, weights) once every byte
     /// has arrived. The loader cannot be used afterwards.
     pub fn finish(&mut self) -> Result<Engine, JsError> {

@@ -24,6 +24,9 @@ fn streaming_in_any_chunk_size_gives_the_same_model() {
             loader.push(c).unwrap();
         }
         assert_eq!(loader.received(), bytes.len() as u64);
+        use sha2::Digest;
+        let want: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(loader.sha256(), want, "chunk size {chunk}");
         assert_eq!(logits(&loader.finish().unwrap().model), whole, "chunk size {chunk}");
     }
     // Unknown total length works too.
