@@ -26,6 +26,11 @@ use crate::tokenizer::{StreamDecoder, Tokenizer};
 /// matrix products, small enough that cancelling stays responsive.
 pub const PREFILL_CHUNK: usize = 64;
 
+/// Bytes of KV cache kept for recent prompts (each entry is a frozen prompt;
+/// the least recently used go first). SmolLM2 needs 46 KiB per position, so
+/// this holds about four 170-token prompt prefixes.
+pub const PROMPT_CACHE_BYTES: usize = 32 << 20;
+
 /// What a loaded model is, for the page and the CLI.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
@@ -46,8 +51,8 @@ pub struct Engine {
     /// `None` for base models without a template (and without ChatML markers).
     template: Option<ChatTemplate>,
     info: ModelInfo,
-    /// The last prompt read, and its frozen cache.
-    prompt_cache: Option<(Vec<u32>, Rc<Frozen>)>,
+    /// Recently read prompts and their frozen caches, least recently used first.
+    prompt_cache: Vec<(Vec<u32>, Rc<Frozen>)>,
     scratch: Scratch,
 }
 
@@ -121,7 +126,7 @@ impl Engine {
             layers: c.layers,
             weight_bytes: model.memory_bytes(),
         };
-        Ok(Engine { model, tokenizer, template, info, prompt_cache: None, scratch: Scratch::default() })
+        Ok(Engine { model, tokenizer, template, info, prompt_cache: Vec::new(), scratch: Scratch::default() })
     }
 
     /// Loads from a complete GGUF file in memory.
@@ -167,16 +172,49 @@ impl Engine {
             .collect())
     }
 
-    /// The KV cache to start `prompt` from: the cached prompt's cut to the
-    /// common prefix (leaving at least one token to read for logits).
-    fn reusable_state(&self, prompt: &[u32]) -> (State, usize) {
-        if let Some((ids, frozen)) = &self.prompt_cache {
-            let common = ids.iter().zip(prompt).take_while(|(a, b)| a == b).count().min(prompt.len() - 1);
-            if common > 0 {
-                return (self.model.state_from(frozen, common), common);
+    /// The KV cache to start `prompt` from: the cached prompt sharing the
+    /// longest beginning with it, cut there (leaving at least one token to
+    /// read for logits).
+    fn reusable_state(&mut self, prompt: &[u32]) -> (State, usize) {
+        let best = self
+            .prompt_cache
+            .iter()
+            .enumerate()
+            .map(|(i, (ids, _))| (i, ids.iter().zip(prompt).take_while(|(a, b)| a == b).count().min(prompt.len() - 1)))
+            .max_by_key(|&(i, common)| (common, i));
+        match best {
+            Some((i, common)) if common > 0 => {
+                let entry = self.prompt_cache.remove(i);
+                let state = self.model.state_from(&entry.1, common);
+                self.prompt_cache.push(entry);
+                (state, common)
             }
+            _ => (self.model.new_state(), 0),
         }
-        (self.model.new_state(), 0)
+    }
+
+    /// Remembers a read prompt, evicting the least recently used beyond the budget.
+    fn remember_prompt(&mut self, ids: Vec<u32>, frozen: Rc<Frozen>) {
+        self.prompt_cache.retain(|(cached, _)| *cached != ids);
+        self.prompt_cache.push((ids, frozen));
+        let mut total: usize = self.prompt_cache.iter().map(|(_, f)| f.bytes()).sum();
+        while total > PROMPT_CACHE_BYTES && self.prompt_cache.len() > 1 {
+            total -= self.prompt_cache.remove(0).1.bytes();
+        }
+    }
+
+    /// Bytes held by cached prompts.
+    pub fn prompt_cache_bytes(&self) -> usize {
+        self.prompt_cache.iter().map(|(_, f)| f.bytes()).sum()
+    }
+
+    /// A job that only reads `prompt` into the prompt cache (no sequences):
+    /// later prompts that begin the same way start from it. Step it like any job.
+    pub fn start_warmup(&mut self, prompt: &str) -> Result<Job> {
+        let options = GenerationOptions { num_return_sequences: 1, ..GenerationOptions::greedy(1) };
+        let mut job = self.start(prompt, &options)?;
+        job.sequences.clear();
+        Ok(job)
     }
 
     fn prefill_step(&mut self, job: &mut Job) -> Result<()> {
@@ -194,7 +232,7 @@ impl Engine {
             let frozen = state.freeze();
             job.prompt_state = None;
             job.prompt_logits = logits;
-            self.prompt_cache = Some((job.prompt.clone(), frozen.clone()));
+            self.remember_prompt(job.prompt.clone(), frozen.clone());
             job.prompt_frozen = Some(frozen);
         }
         Ok(())
@@ -371,6 +409,21 @@ impl TextGenerator for Engine {
             sequences,
             pending: VecDeque::new(),
         })
+    }
+
+    /// Ends one sequence of a job now (its text so far is kept, finish
+    /// reason `stop`): callers that recognize a complete answer save the
+    /// remaining tokens. Unknown or finished sequences are left alone.
+    fn finish_sequence(&mut self, job: &mut Job, sequence: usize) {
+        if let Some(seq) = job.sequences.get_mut(sequence) {
+            if seq.finished.is_none() {
+                seq.finished = Some(FinishReason::Stop);
+                seq.state = None;
+                let tail = seq.decoder.finish();
+                seq.text.push_str(&tail);
+                seq.emitted = seq.text.len();
+            }
+        }
     }
 
     fn step(&mut self, job: &mut Job) -> Result<StepEvent> {

@@ -188,8 +188,13 @@ pub trait TextGenerator {
     /// prepares `options.num_return_sequences` sequences.
     fn start(&mut self, prompt: &str, options: &GenerationOptions) -> Result<Self::Job>;
 
-    /// Advances the job by one token of one sequence.
+    /// Advances the job: a chunk of the prompt, or one token of the
+    /// unfinished sequences (one event per sequence, over successive calls).
     fn step(&mut self, job: &mut Self::Job) -> Result<StepEvent>;
+
+    /// Ends `sequence` now, keeping its text (finish reason `stop`): for
+    /// callers that recognize a complete answer before the model stops.
+    fn finish_sequence(&mut self, job: &mut Self::Job, sequence: usize);
 
     /// Runs a job to its end, handing each event to `on_event`; returning
     /// `false` from it cancels with [`Error::Cancelled`].

@@ -245,6 +245,13 @@ impl Engine {
         run().map_err(|e| js_error(&e))
     }
 
+    /// A generation that only reads `prompt` into the prompt cache (draws
+    /// nothing): prompts that begin the same way later skip that part.
+    pub fn warmup(&mut self, prompt: &str) -> Result<Generation, JsError> {
+        console_error_panic_hook::set_once();
+        self.inner.start_warmup(prompt).map(|job| Generation { job }).map_err(|e| js_error(&e))
+    }
+
     /// Advances a generation by one prompt chunk or one token per sequence:
     /// `{type: "token", sequence, text, promptRead, promptTokens}` or
     /// `{type: "done", completions, promptTokens}`. Call it from a loop that
@@ -316,6 +323,15 @@ impl Writer {
             }
             to_js(&Planned { plan, warnings })
         })
+    }
+
+    /// The visitor-independent beginning of every prompt for `kind` (feed it
+    /// to `Engine.warmup` ahead of the first write).
+    #[wasm_bindgen(js_name = warmupPrompt)]
+    pub fn warmup_prompt(&self, engine: &Engine, kind: &str) -> Result<String, JsError> {
+        console_error_panic_hook::set_once();
+        let run = || self.inner.warmup_prompt(crate::marketing::ContentKind::parse(kind)?, &engine.inner);
+        run().map_err(|e| js_error(&e))
     }
 
     /// Starts a write (`{kind, goal?, tone?, locale?, profile?, seed?, num_return_sequences?, ...}`).

@@ -132,3 +132,65 @@ fn prompts_that_overflow_the_context_are_refused() {
     let err = e.start(&huge, &GenerationOptions::greedy(4)).err().unwrap();
     assert_eq!(err.code(), "context_overflow", "{err}");
 }
+
+#[test]
+fn a_warmed_prefix_is_reused_and_changes_nothing() {
+    let prefix = "the cat in the hat sat on the mat and the dog ".repeat(3);
+    let prompt = format!("{prefix}ran");
+    let mut warm = engine();
+    let mut job = warm.start_warmup(&prefix).unwrap();
+    let done = warm.run(&mut job, &mut |_| true).unwrap();
+    assert!(done.is_empty(), "a warm-up draws nothing");
+    assert!(warm.prompt_cache_bytes() > 0);
+    // Two different prompts in between: the cache keeps several.
+    generate(&mut warm, "a dog", &GenerationOptions::greedy(2));
+    generate(&mut warm, "in a", &GenerationOptions::greedy(2));
+    let mut job = warm.start(&prompt, &GenerationOptions::greedy(6)).unwrap();
+    let (read_before, total) = job.prompt_progress();
+    assert_eq!(read_before, 0);
+    warm.step(&mut job).unwrap();
+    let (read, _) = job.prompt_progress();
+    assert_eq!(read, total, "only the tail after the warmed prefix was read, in one chunk");
+    let reused = warm.run(&mut job, &mut |_| true).unwrap();
+    let (fresh, _) = generate(&mut engine(), &prompt, &GenerationOptions::greedy(6));
+    assert_eq!(reused, fresh);
+}
+
+#[test]
+fn finish_sequence_ends_one_sequence_and_keeps_its_text() {
+    let mut e = engine();
+    let mut job = e.start("the", &sampled(3, 2)).unwrap();
+    let mut streamed = [String::new(), String::new()];
+    let mut ended = false;
+    let done = e
+        .run(&mut job, &mut |ev| {
+            if let StepEvent::Token { sequence, text } = ev {
+                streamed[*sequence].push_str(text);
+            }
+            true
+        })
+        .unwrap();
+    assert_eq!(done[0].token_ids.len(), 24);
+    // Now end sequence 0 after a few tokens.
+    let mut job = e.start("the", &sampled(3, 2)).unwrap();
+    let mut steps = 0;
+    loop {
+        match e.step(&mut job).unwrap() {
+            StepEvent::Token { sequence: 0, .. } => {
+                steps += 1;
+                if steps == 4 && !ended {
+                    e.finish_sequence(&mut job, 0);
+                    ended = true;
+                }
+            }
+            StepEvent::Token { .. } => {}
+            StepEvent::Finished(done) => {
+                assert_eq!(done[0].finish_reason, FinishReason::Stop);
+                assert!(done[0].token_ids.len() < 24);
+                assert_eq!(done[1].token_ids.len(), 24, "the other sequence runs on");
+                break;
+            }
+        }
+    }
+    assert!(ended);
+}

@@ -1110,3 +1110,45 @@ fn hostile_unicode_never_panics() {
         );
     }
 }
+
+/// A variant whose every field has arrived is ended at once: the model's
+/// rambling after the last field costs no tokens and never reaches the copy.
+#[test]
+fn a_complete_answer_ends_its_sequence_early() {
+    let ramble = " Ridgeline Trail Runner, now $99\nSubline: The Ridgeline Trail Runner: now $99, down from $129.\nCTA: Take a look\nP.S. we also sell unicorns and free tents for everyone";
+    let mut gen = FakeGenerator::constant(ramble);
+    let r = write("northwind", &request(ContentKind::Banner, profile("northwind", "trail-runner")), &mut gen);
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(gen.finished_early, 3, "each of the 3 variants ends after its CTA line");
+    assert_eq!(field(&r, "cta"), "Take a look");
+    assert!(gen.outputs.iter().all(|o| o.contains("unicorns")), "the script did ramble");
+    assert!(!serde_json::to_string(&r.copy).unwrap().contains("unicorns"));
+}
+
+/// The warm-up prompt is the visitor-independent beginning of every prompt of
+/// its kind, and most of it — except for visitors whose featured product is
+/// the store's worked example (the example then switches to another product).
+#[test]
+fn the_warmup_prompt_begins_every_prompt_of_its_kind() {
+    let writer = Writer::new(store("northwind"));
+    let gen = FakeGenerator::competent();
+    for kind in ContentKind::all() {
+        let prefix = writer.warmup_prompt(kind, &gen).unwrap();
+        let mut matched = 0;
+        for (name, p) in profiles("northwind") {
+            let job = writer.start(&request(kind, p), &gen).unwrap();
+            let example_featured = job.plan().featured.iter().any(|sku| prefix.contains(&format!("({sku})")) || {
+                let catalog = store("northwind").catalog;
+                catalog.products.iter().any(|q| &q.sku == sku && prefix.contains(&format!("Product: {}", q.name)))
+            });
+            if example_featured {
+                assert!(!job.prompt().starts_with(&prefix), "{kind:?}/{name}");
+                continue;
+            }
+            assert!(job.prompt().starts_with(&prefix), "{kind:?}/{name}");
+            assert!(prefix.len() * 2 > job.prompt().len(), "{kind:?}/{name}: prefix {} of {}", prefix.len(), job.prompt().len());
+            matched += 1;
+        }
+        assert!(matched >= 5, "{kind:?}: only {matched} profiles start with the warm-up prompt");
+    }
+}

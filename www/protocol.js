@@ -21,6 +21,10 @@ export const Kind = Object.freeze({
   generate: "generate",
   // payload: { catalog, brand } (fixture formats) → value: { warnings } (what cleaning changed)
   setStore: "setStore",
+  // payload: { kinds: ["banner", ...] } → value: { prompts, tokens } after reading each kind's
+  // visitor-independent prompt beginning into the engine's prompt cache (writes then read only
+  // their own tail). Cancellable like generate.
+  warmup: "warmup",
   // payload: { request } (a write request without model work) → value: { plan, warnings }
   plan: "plan",
   // payload: { request: { kind, goal?, tone?, locale?, profile?, seed?, num_return_sequences?, ... } }

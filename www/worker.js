@@ -101,6 +101,21 @@ async function generate(id, request, emit) {
   }
 }
 
+async function warmup(id, kinds) {
+  const w = requireWriter();
+  let tokens = 0;
+  for (const kind of kinds) {
+    const generation = requireEngine().warmup(w.warmupPrompt(engine, kind));
+    try {
+      const done = await runSteps(id, () => engine.step(generation), () => {});
+      tokens += done.promptTokens;
+    } finally {
+      generation.free();
+    }
+  }
+  return { prompts: kinds.length, tokens };
+}
+
 async function write(id, start, emit) {
   const task = start(requireWriter(), requireEngine());
   try {
@@ -123,6 +138,7 @@ const handlers = {
     return { warnings: writer.warnings() };
   },
   [Kind.plan]: ({ request }) => requireWriter().plan(request),
+  [Kind.warmup]: ({ kinds }, _emit, id) => warmup(id, kinds),
   [Kind.write]: ({ request }, emit, id) => write(id, (w, e) => w.write(e, request), emit),
   [Kind.rewrite]: ({ request }, emit, id) => write(id, (w, e) => w.rewrite(e, request), emit),
   [Kind.cancel]: ({ target }) => {
@@ -135,7 +151,7 @@ for (const kind of Object.values(Kind)) {
   if (!handlers[kind]) throw new Error(`worker.js: no handler for message kind '${kind}'`);
 }
 // Kinds that take turns; the others answer at once (a cancel must not wait).
-const QUEUED = new Set([Kind.loadModel, Kind.generate, Kind.write, Kind.rewrite]);
+const QUEUED = new Set([Kind.loadModel, Kind.generate, Kind.warmup, Kind.write, Kind.rewrite]);
 
 const ready = init().then(
   (exports) => {

@@ -280,6 +280,38 @@ impl Writer {
         })
     }
 
+    fn voice(&self) -> StoreVoice<'_> {
+        let brand = &self.store.brand;
+        StoreVoice {
+            catalog: &self.store.catalog,
+            store: self.store.name(),
+            voice: &brand.voice,
+            emoji_max: brand.emoji.max(),
+            required: &brand.required_terms,
+            banned: &brand.banned_phrases,
+        }
+    }
+
+    /// The part of every `kind` prompt that no visitor changes (instructions,
+    /// brand voice, the worked example): reading it ahead of time with the
+    /// engine's warm-up means a write only reads its visitor-specific tail.
+    /// Found as the common beginning of two prompts that differ only in the
+    /// last turn, so it holds for any chat template.
+    pub fn warmup_prompt<G: TextGenerator>(&self, kind: ContentKind, generator: &G) -> Result<String> {
+        let prepared = self.prepare(&WriteRequest::new(kind))?;
+        let mut messages = prompt::messages(kind, &prepared.plan, &self.voice());
+        let render = |last: &str, messages: &mut Vec<crate::textgen::ChatMessage>| {
+            if let Some(m) = messages.last_mut() {
+                m.content = last.to_string();
+            }
+            generator.render_chat(messages)
+        };
+        let a = render("A", &mut messages)?;
+        let b = render("B", &mut messages)?;
+        let common = a.char_indices().zip(b.chars()).find(|((_, x), y)| x != y).map_or(a.len(), |((i, _), _)| i);
+        Ok(a[..common].to_string())
+    }
+
     /// Ideation only: the plan (and input warnings) a request would use.
     pub fn plan(&self, request: &WriteRequest) -> Result<(Plan, Vec<Warning>)> {
         let p = self.prepare(request)?;
@@ -297,15 +329,7 @@ impl Writer {
         let ideate_ms = ms(started);
         let brand = &self.store.brand;
         let plan = prepared.plan;
-        let voice = StoreVoice {
-            catalog: &self.store.catalog,
-            store: self.store.name(),
-            voice: &brand.voice,
-            emoji_max: brand.emoji.max(),
-            required: &brand.required_terms,
-            banned: &brand.banned_phrases,
-        };
-        let messages = prompt::messages(request.kind, &plan, &voice);
+        let messages = prompt::messages(request.kind, &plan, &self.voice());
         let prefill = prompt::prefill(request.kind);
         let prompt = generator.render_chat(&messages)? + &prefill;
         let topic = checks::topic_stems(&plan, self.store.name());
@@ -500,6 +524,26 @@ impl Writer {
     }
 }
 
+/// Whether streamed text (after the prefilled first label) holds every field
+/// of a kind whose fields are single lines, the last one ended by a newline.
+/// Multi-line kinds (posts, blurbs) end on the model's own end token.
+fn answer_complete(kind: ContentKind, prefill: &str, partial: &str) -> bool {
+    if matches!(kind, ContentKind::SocialPost | ContentKind::ProductBlurb) {
+        return false;
+    }
+    let text = format!("{prefill}{partial}");
+    let mut last_end = 0;
+    for field in kind.fields() {
+        let label = format!("{}:", field.label);
+        let at_line_start = |i: usize| i == 0 || text[..i].ends_with('\n');
+        let Some(pos) = text.match_indices(&label).map(|(i, _)| i).find(|&i| at_line_start(i)) else {
+            return false;
+        };
+        last_end = last_end.max(pos + label.len());
+    }
+    text[last_end..].trim_start_matches([' ', '\t']).split_once('\n').is_some_and(|(line, _)| !line.trim().is_empty())
+}
+
 /// Writes one piece of copy with the default configuration.
 pub fn write<G: TextGenerator>(
     generator: &mut G,
@@ -582,6 +626,11 @@ impl<G: TextGenerator> WriteJob<G> {
                     Ok(StepEvent::Token { sequence, text }) => {
                         if let Some(p) = self.partial.get_mut(sequence) {
                             p.push_str(&text);
+                            // Stop a variant once its answer is complete: the
+                            // small model tends to ramble on after the last field.
+                            if !text.is_empty() && answer_complete(self.kind, &self.prefill, p) {
+                                generator.finish_sequence(&mut job, sequence);
+                            }
                         }
                         self.phase = Phase::Generating(job);
                         Ok(WriteEvent::Token {

@@ -35,6 +35,7 @@ test("a banner is written for a fixture profile, checked, and a write can be can
       json("stores/northwind/profiles/cart-abandoner.json"),
     ]);
     const { warnings } = await client.request(Kind.setStore, { catalog, brand });
+    const warmed = await client.request(Kind.warmup, { kinds: ["banner"] });
     const events = [];
     const result = await client.request(
       Kind.write,
@@ -49,9 +50,11 @@ test("a banner is written for a fixture profile, checked, and a write can be can
     const error = await running.done.then(() => null, (e) => e.name);
     const plan = await client.request(Kind.plan, { request: { kind: "banner", profile } });
     client.terminate();
-    return { warnings, events: [...new Set(events)], result, error, plan };
+    return { warnings, warmed, events: [...new Set(events)], result, error, plan };
   });
   assert.deepEqual(out.warnings, []);
+  assert.equal(out.warmed.prompts, 1);
+  assert.ok(out.warmed.tokens > 100, `warm-up read ${out.warmed.tokens} tokens`);
   assert.deepEqual(out.events.sort(), ["attempt", "token"]);
   const r = out.result;
   assert.deepEqual(Object.keys(r.copy).sort(), ["cta", "headline", "subline"]);

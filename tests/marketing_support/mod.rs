@@ -41,6 +41,8 @@ pub struct FakeGenerator {
     pub fail_step: Option<(usize, Error)>,
     /// Mean log-probability reported per sequence (by seed), default -1.0.
     pub logprob: Box<dyn Fn(u32) -> f32>,
+    /// Sequences the pipeline ended early with `finish_sequence`.
+    pub finished_early: usize,
 }
 
 pub struct FakeJob {
@@ -58,6 +60,7 @@ struct Seq {
 impl FakeGenerator {
     pub fn new(script: impl FnMut(&Call) -> String + 'static) -> Self {
         FakeGenerator {
+            finished_early: 0,
             script: Box::new(script),
             prompts: Vec::new(),
             options: Vec::new(),
@@ -244,6 +247,16 @@ impl TextGenerator for FakeGenerator {
             })
             .collect();
         Ok(StepEvent::Finished(done))
+    }
+
+    fn finish_sequence(&mut self, job: &mut FakeJob, sequence: usize) {
+        if let Some(s) = job.seqs.get_mut(sequence) {
+            if s.pos < s.chunks.len() {
+                s.chunks.truncate(s.pos);
+                s.text = s.chunks.concat();
+                self.finished_early += 1;
+            }
+        }
     }
 }
 
