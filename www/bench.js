@@ -85,12 +85,13 @@ async function generation({ build, newTokens = 128 } = {}) {
 
 // Greedy token ids of the benchmark prompt on one build, and the build's
 // kernels: the builds must agree token for token (tests/e2e/builds.test.mjs).
-async function greedyTokens({ build, newTokens = 48 } = {}) {
+// `prompt` (raw text) replaces the chat messages when given.
+async function greedyTokens({ build, prompt, newTokens = 48 } = {}) {
   const client = newClient(build);
   try {
     const info = await loadDefaultModel(client);
     const done = await client.request(Kind.generate, {
-      messages: PROMPT_MESSAGES,
+      ...(prompt === undefined ? { messages: PROMPT_MESSAGES } : { prompt }),
       options: { max_new_tokens: newTokens, temperature: 0, stop: [] },
     });
     return { kernels: info.kernels, tokenIds: done.completions[0].token_ids, text: done.completions[0].text };
