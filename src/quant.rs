@@ -316,49 +316,34 @@ impl Matrix {
 
 /// Runs a group kernel over every four-row group and every token, four
 /// tokens at a time where it can: the group's weights are unpacked once for
-/// all four, and the four dependency chains run side by side. With fewer
-/// than four tokens (decoding), two groups share each load of the
-/// activations instead.
+/// all four, and the four dependency chains run side by side.
 fn tiles<W: kernels::Group>(w: &[W], nb: usize, rows: usize, x: &[BlockQ8], tokens: usize, out: &mut [f32]) {
-    fn run<W: kernels::Group, const G: usize, const T: usize>(
-        w: &[W],
-        g0: usize,
+    fn run<W: kernels::Group, const T: usize>(
+        group: &[W],
+        g: usize,
         nb: usize,
         rows: usize,
         x: &[BlockQ8],
         t0: usize,
         out: &mut [f32],
     ) {
-        let ws: [&[W]; G] = std::array::from_fn(|i| &w[(g0 + i) * nb..(g0 + i + 1) * nb]);
         let xs: [&[BlockQ8]; T] = std::array::from_fn(|i| &x[(t0 + i) * nb..(t0 + i + 1) * nb]);
-        let mut sums = [[[0f32; ROWS]; T]; G];
-        W::dot(ws, xs, &mut sums);
-        for (i, per_token) in sums.iter().enumerate() {
-            for (t, s) in per_token.iter().enumerate() {
-                scatter(s, g0 + i, rows, &mut out[(t0 + t) * rows..(t0 + t + 1) * rows]);
-            }
+        let mut sums = [[0f32; ROWS]; T];
+        W::dot(group, xs, &mut sums);
+        for (i, s) in sums.iter().enumerate() {
+            scatter(s, g, rows, &mut out[(t0 + i) * rows..(t0 + i + 1) * rows]);
         }
     }
-    let groups = w.len() / nb.max(1);
-    let mut g = 0;
-    while g < groups {
-        if tokens < 4 && g + 2 <= groups {
-            for t in 0..tokens {
-                run::<W, 2, 1>(w, g, nb, rows, x, t, out);
-            }
-            g += 2;
-            continue;
-        }
+    for (g, group) in w.chunks_exact(nb).enumerate() {
         let mut t = 0;
         while t + 4 <= tokens {
-            run::<W, 1, 4>(w, g, nb, rows, x, t, out);
+            run::<W, 4>(group, g, nb, rows, x, t, out);
             t += 4;
         }
         while t < tokens {
-            run::<W, 1, 1>(w, g, nb, rows, x, t, out);
+            run::<W, 1>(group, g, nb, rows, x, t, out);
             t += 1;
         }
-        g += 1;
     }
 }
 
@@ -472,23 +457,13 @@ pub mod kernels {
 
     /// A packed four-row block type with its group kernel.
     pub trait Group: Sized {
-        /// `out[g][t][j] = dot(row j of group w[g], x[t])`; all slices hold
-        /// the same number of blocks.
-        fn dot<const G: usize, const T: usize>(w: [&[Self]; G], x: [&[BlockQ8]; T], out: &mut [[[f32; ROWS]; T]; G]);
+        /// `out[t][j] = dot(row j of the group, x[t])`.
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]);
     }
 
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     impl Group for Q4x4 {
-        fn dot<const G: usize, const T: usize>(w: [&[Self]; G], x: [&[BlockQ8]; T], out: &mut [[[f32; ROWS]; T]; G]) {
-            for (w, out) in w.iter().zip(out.iter_mut()) {
-                Self::dot_one(w, x, out);
-            }
-        }
-    }
-
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    impl Q4x4 {
-        fn dot_one<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
             for t in 0..T {
                 let mut acc = [0f32; ROWS];
                 for (b, xb) in w.iter().zip(x[t]) {
@@ -511,16 +486,7 @@ pub mod kernels {
 
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     impl Group for Q8x4 {
-        fn dot<const G: usize, const T: usize>(w: [&[Self]; G], x: [&[BlockQ8]; T], out: &mut [[[f32; ROWS]; T]; G]) {
-            for (w, out) in w.iter().zip(out.iter_mut()) {
-                Self::dot_one(w, x, out);
-            }
-        }
-    }
-
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    impl Q8x4 {
-        fn dot_one<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
             for t in 0..T {
                 let mut acc = [0f32; ROWS];
                 for (b, xb) in w.iter().zip(x[t]) {
@@ -583,44 +549,30 @@ pub mod kernels {
         const Q8_QS: usize = std::mem::offset_of!(Q8x4, qs);
 
         impl Group for Q4x4 {
-            fn dot<const G: usize, const T: usize>(
-                w: [&[Self]; G],
-                x: [&[BlockQ8]; T],
-                out: &mut [[[f32; ROWS]; T]; G],
-            ) {
-                let nb = w[0].len();
+            fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
                 let mask = u8x16_splat(0x0F);
-                let mut acc = [[f32x4_splat(0.0); T]; G];
-                for bi in 0..nb {
-                    let xb: [&BlockQ8; T] = std::array::from_fn(|t| &x[t][bi]);
-                    let wb: [&Q4x4; G] = std::array::from_fn(|g| &w[g][bi]);
-                    let mut s = [[Pairs::default(); T]; G];
+                let mut acc = [f32x4_splat(0.0); T];
+                for (bi, b) in w.iter().enumerate() {
+                    let mut s = [Pairs::default(); T];
                     for k in 0..4 {
-                        let xs: [(v128, v128); T] =
-                            std::array::from_fn(|t| (splat4(xb[t], 8 * k), splat4(xb[t], 8 * k + 4)));
-                        for g in 0..G {
-                            let v = load(wb[g], Q4_QS + 16 * k);
-                            let (lo, hi) = (v128_and(v, mask), u8x16_shr(v, 4));
-                            for t in 0..T {
-                                s[g][t].add(xs[t].0, lo);
-                                s[g][t].add(xs[t].1, hi);
-                            }
+                        let v = load(b, Q4_QS + 16 * k);
+                        let (lo, hi) = (v128_and(v, mask), u8x16_shr(v, 4));
+                        for t in 0..T {
+                            let xb = &x[t][bi];
+                            s[t].add(splat4(xb, 8 * k), lo);
+                            s[t].add(splat4(xb, 8 * k + 4), hi);
                         }
                     }
-                    for g in 0..G {
-                        let d = load(&wb[g].d, 0);
-                        let m = load(&wb[g].m, 0);
-                        for t in 0..T {
-                            let scaled =
-                                f32x4_mul(f32x4_convert_i32x4(s[g][t].rows()), f32x4_mul(d, f32x4_splat(xb[t].d)));
-                            acc[g][t] = f32x4_add(acc[g][t], f32x4_add(scaled, f32x4_mul(m, f32x4_splat(xb[t].s))));
-                        }
+                    let d = load(&b.d, 0);
+                    let m = load(&b.m, 0);
+                    for t in 0..T {
+                        let xb = &x[t][bi];
+                        let scaled = f32x4_mul(f32x4_convert_i32x4(s[t].rows()), f32x4_mul(d, f32x4_splat(xb.d)));
+                        acc[t] = f32x4_add(acc[t], f32x4_add(scaled, f32x4_mul(m, f32x4_splat(xb.s))));
                     }
                 }
-                for g in 0..G {
-                    for t in 0..T {
-                        store(&mut out[g][t], acc[g][t]);
-                    }
+                for t in 0..T {
+                    store(&mut out[t], acc[t]);
                 }
             }
         }
@@ -666,41 +618,26 @@ pub mod kernels {
         }
 
         impl Group for Q8x4 {
-            fn dot<const G: usize, const T: usize>(
-                w: [&[Self]; G],
-                x: [&[BlockQ8]; T],
-                out: &mut [[[f32; ROWS]; T]; G],
-            ) {
-                let nb = w[0].len();
-                let mut acc = [[f32x4_splat(0.0); T]; G];
-                for bi in 0..nb {
-                    let xb: [&BlockQ8; T] = std::array::from_fn(|t| &x[t][bi]);
-                    let wb: [&Q8x4; G] = std::array::from_fn(|g| &w[g][bi]);
-                    let mut s = [[[Pairs::default(); 2]; T]; G];
+            fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+                let mut acc = [f32x4_splat(0.0); T];
+                for (bi, b) in w.iter().enumerate() {
+                    let mut s = [[Pairs::default(); 2]; T];
                     for k in 0..8 {
-                        let xs: [v128; T] = std::array::from_fn(|t| splat4(xb[t], 4 * k));
-                        for g in 0..G {
-                            let v = load(wb[g], Q8_QS + 16 * k);
-                            for t in 0..T {
-                                accumulate_q8(v, xs[t], &mut s[g][t]);
-                            }
+                        let v = load(b, Q8_QS + 16 * k);
+                        for t in 0..T {
+                            accumulate_q8(v, splat4(&x[t][bi], 4 * k), &mut s[t]);
                         }
                     }
-                    for g in 0..G {
-                        let d = load(&wb[g].d, 0);
-                        for t in 0..T {
-                            let isum = finish_q8(&s[g][t], xb[t].sum);
-                            acc[g][t] = f32x4_add(
-                                acc[g][t],
-                                f32x4_mul(f32x4_convert_i32x4(isum), f32x4_mul(d, f32x4_splat(xb[t].d))),
-                            );
-                        }
+                    let d = load(&b.d, 0);
+                    for t in 0..T {
+                        let xb = &x[t][bi];
+                        let isum = finish_q8(&s[t], xb.sum);
+                        acc[t] =
+                            f32x4_add(acc[t], f32x4_mul(f32x4_convert_i32x4(isum), f32x4_mul(d, f32x4_splat(xb.d))));
                     }
                 }
-                for g in 0..G {
-                    for t in 0..T {
-                        store(&mut out[g][t], acc[g][t]);
-                    }
+                for t in 0..T {
+                    store(&mut out[t], acc[t]);
                 }
             }
         }
@@ -819,7 +756,7 @@ mod tests {
     #[test]
     fn packed_products_match_float_products_of_the_same_weights() {
         // A padded last group with a 4-token tile and 3 single tokens; then
-        // decoding's shape: pairs of groups, an odd one left, 2 tokens.
+        // decoding's shape: an odd number of groups, 2 tokens.
         for (rows, cols, tokens) in [(6, 256, 7), (10, 256, 2)] {
             check_packed_products(rows, cols, tokens);
         }
