@@ -172,6 +172,13 @@ async function main() {
     await server.close();
   }
 
+  // Refuse before printing anything that could be taken for a result.
+  const load = `other processes kept ${busy.cores.toFixed(2)} of ${busy.of} cores busy during the run`;
+  if (busy.cores > MAX_OTHER && !opts["allow-busy"]) {
+    console.error(`\nREFUSED: ${load} (limit ${MAX_OTHER}); rerun on a quiet machine or pass --allow-busy`);
+    process.exit(3);
+  }
+
   const ms = (v) => `${v.toFixed(0)} ms`;
   const mib = (v) => `${(v / 2 ** 20).toFixed(1)} MiB`;
   const rate = (v) => `${v.toFixed(1)} tok/s`;
@@ -212,11 +219,6 @@ async function main() {
   const bannerMs = med("banneret", "banner", "timeToFirstBannerMs");
   console.log(`\ntime to first banner (3 variants, model loaded): ${bannerMs === undefined ? banner?.reason ?? "not measured" : ms(bannerMs)}`);
   for (const n of notes) console.log(`note: ${n}`);
-  const load = `other processes kept ${busy.cores.toFixed(2)} of ${busy.of} cores busy during the run`;
-  if (busy.cores > MAX_OTHER && !opts["allow-busy"]) {
-    console.error(`\nREFUSED: ${load} (limit ${MAX_OTHER}); rerun on a quiet machine or pass --allow-busy`);
-    process.exit(3);
-  }
   console.log(`\n${load}${busy.cores > MAX_OTHER ? " (over the limit: --allow-busy was given, numbers are unreliable)" : ""}`);
 }
 
