@@ -149,6 +149,8 @@ def main() -> None:
     p.add_argument("--isolate", action="store_true", help="send COOP/COEP (cross-origin isolation)")
     p.add_argument("--header", action="append", default=[], metavar="'Name: value'",
                    help="add a response header (repeatable)")
+    p.add_argument("--mount", action="append", default=[], metavar="/PREFIX/=DIR",
+                   help="also serve DIR under /PREFIX/ (repeatable; the benchmark serves wllama this way)")
     p.add_argument("--log", action="store_true", help="log every request to stderr")
     a = p.parse_args()
 
@@ -160,7 +162,14 @@ def main() -> None:
         if not sep or not name.strip():
             p.error(f"--header wants 'Name: value', got {h!r}")
         headers.append((name.strip(), value.strip()))
-    mounts = [("/models/", model_dir()), ("/pkg/", ROOT / "pkg"), ("/", ROOT / "www")]
+    mounts = [("/models/", model_dir()), ("/pkg/", ROOT / "pkg")]
+    for m in a.mount:
+        prefix, sep, directory = m.partition("=")
+        if not sep or not prefix.startswith("/") or not prefix.endswith("/") or not Path(directory).is_dir():
+            p.error(f"--mount wants '/prefix/=existing-directory', got {m!r}")
+        mounts.append((prefix, Path(directory)))
+    mounts.sort(key=lambda m: -len(m[0]))
+    mounts.append(("/", ROOT / "www"))
     handler = type("BanneretHandler", (Handler,), {"mounts": mounts, "extra_headers": headers, "quiet": not a.log})
     if a.host == "::1":
         ThreadingHTTPServer.address_family = __import__("socket").AF_INET6

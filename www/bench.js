@@ -1,11 +1,27 @@
 // Measurement functions the benchmark harness (tests/e2e/bench.mjs) calls in
-// the page. Each returns plain numbers (milliseconds, bytes, tokens); the
-// harness repeats, takes medians and prints the table.
+// the page, for banneret and for wllama (llama.cpp in wasm, served by the
+// harness under /wllama/ from tests/e2e/node_modules). Each returns plain
+// numbers (milliseconds, bytes, tokens) measured the same way for both
+// engines; the harness alternates engines, takes medians and prints the table.
 import { WorkerClient, Kind } from "./client.js";
 
 async function manifestModel() {
   const manifest = await (await fetch("models.json", { cache: "no-store" })).json();
   return manifest.models.find((m) => m.file === manifest.default);
+}
+
+const modelUrl = (file) => new URL(`models/${encodeURIComponent(file)}`, location.href).href;
+
+// A worker running the build the engine picks, or `build` ("relaxed", "simd128").
+function newClient(build) {
+  const url = new URL("./worker.js", import.meta.url);
+  if (build) url.searchParams.set("build", build);
+  return new WorkerClient(url);
+}
+
+async function loadDefaultModel(client) {
+  const model = await manifestModel();
+  return client.request(Kind.loadModel, { url: modelUrl(model.file), expectedBytes: model.bytes });
 }
 
 // A ~200-token ChatML prompt: a system turn and a product brief.
@@ -16,17 +32,13 @@ const PROMPT_MESSAGES = [
 
 // Cold load: worker start + wasm fetch/compile, then the model streamed from
 // 127.0.0.1 into the engine (download and load overlap).
-async function coldLoad() {
-  const model = await manifestModel();
+async function coldLoad({ build } = {}) {
   const t0 = performance.now();
-  const client = new WorkerClient();
+  const client = newClient(build);
   try {
     await client.request(Kind.version);
     const tWasm = performance.now();
-    const info = await client.request(Kind.loadModel, {
-      url: new URL(`models/${encodeURIComponent(model.file)}`, location.href).href,
-      expectedBytes: model.bytes,
-    });
+    const info = await loadDefaultModel(client);
     const tReady = performance.now();
     const { wasmMemoryBytes } = await client.request(Kind.memory);
     if (info.architecture !== "llama") throw new Error(`unexpected architecture ${info.architecture}`);
@@ -38,14 +50,10 @@ async function coldLoad() {
 
 // Greedy generation of `newTokens` after the ~200-token prompt, on a model
 // loaded beforehand: time to first token, prefill and decode rates.
-async function generation({ newTokens = 128 } = {}) {
-  const model = await manifestModel();
-  const client = new WorkerClient();
+async function generation({ build, newTokens = 128 } = {}) {
+  const client = newClient(build);
   try {
-    await client.request(Kind.loadModel, {
-      url: new URL(`models/${encodeURIComponent(model.file)}`, location.href).href,
-      expectedBytes: model.bytes,
-    });
+    await loadDefaultModel(client);
     const request = (n) => ({ messages: PROMPT_MESSAGES, options: { max_new_tokens: n, temperature: 0, stop: [] } });
     // Prefill: the fresh engine reads the whole prompt and draws one token.
     const t0 = performance.now();
@@ -75,5 +83,150 @@ async function generation({ newTokens = 128 } = {}) {
   }
 }
 
-window.banneretBench = { coldLoad, generation, crossOriginIsolated: () => self.crossOriginIsolated };
+// Greedy token ids of the benchmark prompt on one build, and the build's
+// kernels: the builds must agree token for token (tests/e2e/builds.test.mjs).
+// `prompt` (raw text) replaces the chat messages when given.
+async function greedyTokens({ build, prompt, newTokens = 48 } = {}) {
+  const client = newClient(build);
+  try {
+    const info = await loadDefaultModel(client);
+    const done = await client.request(Kind.generate, {
+      ...(prompt === undefined ? { messages: PROMPT_MESSAGES } : { prompt }),
+      options: { max_new_tokens: newTokens, temperature: 0, stop: [] },
+    });
+    return { kernels: info.kernels, tokenIds: done.completions[0].token_ids, text: done.completions[0].text };
+  } finally {
+    client.terminate();
+  }
+}
+
+// Time to first banner: a full `write` of a 3-variant banner for a fixture
+// profile, with the model already loaded. HOOK for the marketing pipeline:
+// it runs once the worker protocol has a `write` kind (Kind.write); until
+// then it reports why it cannot. `request` is what bench.mjs passes (the
+// fixture's catalog, brand and profile), forwarded as the write payload.
+async function timeToFirstBanner(request) {
+  if (!Kind.write) return { available: false, reason: "not available in this build (the worker has no `write` message yet)" };
+  const client = newClient();
+  try {
+    await loadDefaultModel(client);
+    const t0 = performance.now();
+    const copy = await client.request(Kind.write, request);
+    return { available: true, timeToFirstBannerMs: performance.now() - t0, copy };
+  } finally {
+    client.terminate();
+  }
+}
+
+// ---- wllama ----------------------------------------------------------------
+
+// Injected into wllama's worker before its own code: records every wasm
+// memory (created by JS for the threaded build, exported by the module
+// otherwise) and answers the page's size queries over a BroadcastChannel.
+const MEMORY_PROBE = `
+const memories = [];
+const NativeMemory = WebAssembly.Memory;
+WebAssembly.Memory = function Memory(descriptor) { const m = new NativeMemory(descriptor); memories.push(m); return m; };
+WebAssembly.Memory.prototype = NativeMemory.prototype;
+const keep = (result) => {
+  const instance = result instanceof WebAssembly.Instance ? result : result?.instance;
+  for (const v of Object.values(instance?.exports ?? {})) if (v instanceof NativeMemory) memories.push(v);
+  return result;
+};
+for (const name of ["instantiate", "instantiateStreaming"]) {
+  const original = WebAssembly[name];
+  WebAssembly[name] = (...args) => original.apply(WebAssembly, args).then(keep);
+}
+const channel = new BroadcastChannel("bench-wasm-memory");
+channel.onmessage = () => channel.postMessage(Math.max(0, ...memories.map((m) => m.buffer.byteLength)));
+`;
+
+let probeInstalled = false;
+function installMemoryProbe() {
+  if (probeInstalled) return;
+  probeInstalled = true;
+  const blobUrl = (code) => URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  const probe = blobUrl(MEMORY_PROBE);
+  const NativeWorker = window.Worker;
+  window.Worker = class extends NativeWorker {
+    constructor(url, options) {
+      const target = new URL(url, location.href).href;
+      const wrapper = options?.type === "module"
+        ? `import ${JSON.stringify(probe)};\nimport ${JSON.stringify(target)};\n`
+        : `importScripts(${JSON.stringify(probe)}, ${JSON.stringify(target)});\n`;
+      super(blobUrl(wrapper), options);
+    }
+  };
+}
+
+async function wllamaMemoryBytes() {
+  const channel = new BroadcastChannel("bench-wasm-memory");
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("wllama's worker did not report its memory")), 5000);
+      channel.onmessage = ({ data }) => { clearTimeout(timer); resolve(data); };
+      channel.postMessage("size?");
+    });
+  } finally {
+    channel.close();
+  }
+}
+
+const quiet = { debug() {}, log() {}, warn: (...a) => console.warn(...a), error: (...a) => console.error(...a) };
+
+// One wllama run, measured like banneret's: cold load (module + wasm from
+// 127.0.0.1, model fetched and loaded), then on the loaded model the same
+// prompt with 1 new token (time to first token, prefill) and again with
+// `newTokens` (the prompt cached; decode rate from the first streamed token).
+async function wllama({ file, threads = 1, newTokens = 128 } = {}) {
+  installMemoryProbe();
+  const base = new URL("/wllama/", location.href);
+  const t0 = performance.now();
+  const { Wllama } = await import(new URL("esm/index.js", base).href);
+  const w = new Wllama({ default: new URL("esm/wasm/wllama.wasm", base).href }, { logger: quiet, suppressNativeLog: true });
+  try {
+    const blob = await (await fetch(modelUrl(file))).blob();
+    await w.loadModel([blob], { n_threads: threads, n_ctx: 1024, n_gpu_layers: 0 });
+    const coldLoadMs = performance.now() - t0;
+    const threadsUsed = w.getNumThreads();
+    const request = (n) => ({ messages: PROMPT_MESSAGES, max_tokens: n, temperature: 0, cache_prompt: true });
+    const t1 = performance.now();
+    const first = await w.createChatCompletion(request(1));
+    const prefillMs = performance.now() - t1;
+    const promptTokens = first.usage.prompt_tokens;
+    let firstTokenAt = null;
+    let generated = 0;
+    let last = null;
+    const t2 = performance.now();
+    const stream = await w.createChatCompletion({ ...request(newTokens), stream: true });
+    for await (const chunk of stream) {
+      if (chunk.choices?.[0]?.delta?.content && firstTokenAt === null) firstTokenAt = performance.now();
+      last = chunk;
+    }
+    const end = performance.now();
+    generated = last?.usage?.completion_tokens ?? last?.timings?.predicted_n ?? 0;
+    const decodeMs = end - (firstTokenAt ?? t2);
+    return {
+      threads: threadsUsed,
+      coldLoadMs,
+      promptTokens,
+      timeToFirstTokenMs: prefillMs,
+      prefillTokensPerS: (promptTokens / prefillMs) * 1000,
+      decodeTokensPerS: ((generated - 1) / decodeMs) * 1000,
+      generatedTokens: generated,
+      peakWasmMemoryBytes: await wllamaMemoryBytes(),
+    };
+  } finally {
+    await w.exit();
+  }
+}
+
+window.banneretBench = {
+  coldLoad,
+  generation,
+  greedyTokens,
+  timeToFirstBanner,
+  wllama,
+  crossOriginIsolated: () => self.crossOriginIsolated,
+};
 document.documentElement.dataset.ready = "true";

@@ -1,9 +1,49 @@
 // Module worker owning the one wasm instance: all heavy work runs here, never
 // on the page's thread. Answers each request of protocol.js by its id; long
 // requests (loadModel, generate) post events first and run one at a time.
-import init, * as wasm from "./pkg/banneret.js";
 import { Kind, WorkerError, errorToWire } from "./protocol.js";
 
+// The builds of pkg/ (scripts/build-wasm.sh), best first; each is picked only
+// where this engine can run it. Numerics are identical across builds.
+const BUILDS = [
+  // i16x8.relaxed_dot_i8x16_i7x16_s, the instruction the relaxed kernels use.
+  { name: "relaxed", url: "./pkg/relaxed/banneret.js", supported: () => validates(RELAXED_DOT_PROBE) },
+  { name: "simd128", url: "./pkg/banneret.js", supported: () => true },
+];
+// (module (func (result v128) (i16x8.relaxed_dot_i8x16_i7x16_s (i8x16.splat (i32.const 0)) (i8x16.splat (i32.const 0)))))
+const RELAXED_DOT_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 15, 1, 13, 0, 65, 0, 253, 15, 65, 0, 253, 15, 253, 146, 2, 11,
+]);
+function validates(bytes) {
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+// The worker's URL may force a build (`worker.js?build=simd128`), for tests
+// and the benchmark; otherwise the best supported one runs, falling back to
+// the next when it fails to load.
+async function loadBuild() {
+  const forced = new URL(self.location.href).searchParams.get("build");
+  const candidates = forced ? BUILDS.filter((b) => b.name === forced) : BUILDS.filter((b) => b.supported());
+  if (candidates.length === 0) throw new Error(`unknown or unsupported build '${forced}'`);
+  let lastError;
+  for (const build of candidates) {
+    try {
+      const module = await import(build.url);
+      return { module, exports: await module.default() };
+    } catch (e) {
+      lastError = e;
+      if (build !== candidates.at(-1)) console.warn(`banneret: the ${build.name} build failed to load, falling back: ${e?.message ?? e}`);
+    }
+  }
+  throw lastError;
+}
+
+let wasm = null;
 let instance = null;
 let engine = null;
 let writer = null;
@@ -153,9 +193,10 @@ for (const kind of Object.values(Kind)) {
 // Kinds that take turns; the others answer at once (a cancel must not wait).
 const QUEUED = new Set([Kind.loadModel, Kind.generate, Kind.warmup, Kind.write, Kind.rewrite]);
 
-const ready = init().then(
-  (exports) => {
-    instance = exports;
+const ready = loadBuild().then(
+  (build) => {
+    wasm = build.module;
+    instance = build.exports;
     return null;
   },
   (e) => ({ name: WorkerError.wasmInit, message: `cannot load the wasm module: ${e?.message ?? e}` }),

@@ -68,6 +68,10 @@ pub fn silu_mul(gate: &mut [f32], up: &[f32]) {
 }
 
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if a.len() % 8 == 0 && a.len() == b.len() {
+        return simd::dot8(a, b);
+    }
     // Eight partial sums: vectorizes, and keeps rounding error low.
     let mut acc = [0f32; 8];
     let chunks = a.len() / 8 * 8;
@@ -107,6 +111,10 @@ pub struct Heads {
 /// keys and values (rows of `n_kv_head * head_dim`, positions `0..p0+n`,
 /// split into a shared prefix and the sequence's own rows). With a sliding
 /// `window`, a query at position p sees keys at p - window < j <= p.
+///
+/// The query heads that share a key/value head are served by one pass over
+/// the cache (each key row is read once for the whole group); every score
+/// and output element is summed in the same order as one head at a time.
 #[allow(clippy::too_many_arguments)]
 pub fn attention(
     h: Heads,
@@ -121,30 +129,105 @@ pub fn attention(
 ) {
     let (hd, q_dim, kv_dim) = (h.head_dim, h.n_head * h.head_dim, h.n_kv_head * h.head_dim);
     let group = h.n_head / h.n_kv_head;
-    let prefix = kv.k[0].len() / kv_dim;
-    fn row<'a>(part: &[&'a [f32]; 2], prefix: usize, kv_dim: usize, j: usize, off: usize, hd: usize) -> &'a [f32] {
-        let (slice, j) = if j < prefix { (part[0], j) } else { (part[1], j - prefix) };
-        &slice[j * kv_dim + off..][..hd]
+    // Keys and values of positions start..end, as rows of the two parts.
+    fn rows<'a>(parts: &[&'a [f32]; 2], kv_dim: usize, start: usize, end: usize) -> impl Iterator<Item = &'a [f32]> + Clone {
+        let first = parts[0].len() / kv_dim;
+        let own = end.saturating_sub(first);
+        parts[0].chunks_exact(kv_dim).take(end).chain(parts[1].chunks_exact(kv_dim).take(own)).skip(start)
     }
     out.fill(0.0);
     for t in 0..n {
         let end = p0 + t + 1;
         let start = window.map_or(0, |w| end.saturating_sub(w));
-        scores.resize(end - start, 0.0);
-        for head in 0..h.n_head {
-            let kv_off = (head / group) * hd;
-            let qh = &q[t * q_dim + head * hd..][..hd];
-            for (j, s) in (start..end).zip(scores.iter_mut()) {
-                *s = dot(qh, row(&kv.k, prefix, kv_dim, j, kv_off, hd)) * scale;
-            }
-            softmax(scores);
-            let oh = &mut out[t * q_dim + head * hd..][..hd];
-            for (j, &w) in (start..end).zip(scores.iter()) {
-                for (o, &x) in oh.iter_mut().zip(row(&kv.v, prefix, kv_dim, j, kv_off, hd)) {
-                    *o += w * x;
+        let visible = end - start;
+        scores.resize(group * visible, 0.0);
+        for kvh in 0..h.n_kv_head {
+            let off = kvh * hd;
+            let q_at = |g: usize| &q[t * q_dim + (kvh * group + g) * hd..][..hd];
+            for (j, k) in rows(&kv.k, kv_dim, start, end).enumerate() {
+                let k = &k[off..off + hd];
+                for g in 0..group {
+                    scores[g * visible + j] = dot(q_at(g), k) * scale;
                 }
             }
+            for g in 0..group {
+                let w = &mut scores[g * visible..(g + 1) * visible];
+                softmax(w);
+                let oh = &mut out[t * q_dim + (kvh * group + g) * hd..][..hd];
+                weighted_sum(w, rows(&kv.v, kv_dim, start, end), off, oh);
+            }
         }
+    }
+}
+
+/// `out += sum_j w[j] * v_j[off..off + out.len()]`, in order of `j`, with the
+/// running sums in 32-wide slices small enough to stay in registers.
+fn weighted_sum<'a>(w: &[f32], v: impl Iterator<Item = &'a [f32]> + Clone, off: usize, out: &mut [f32]) {
+    const LANES: usize = 32;
+    for (c, acc) in out.chunks_mut(LANES).enumerate() {
+        let start = off + c * LANES;
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if let Ok(acc) = <&mut [f32; LANES]>::try_from(&mut *acc) {
+            simd::weighted_sum_32(w, v.clone(), start, acc);
+            continue;
+        }
+        let width = acc.len();
+        for (&wj, row) in w.iter().zip(v.clone()) {
+            for (a, &x) in acc.iter_mut().zip(&row[start..start + width]) {
+                *a += wj * x;
+            }
+        }
+    }
+}
+
+/// Explicit SIMD128 forms of loops the compiler vectorizes poorly, doing
+/// the same IEEE operations in the same order as the scalar code (so every
+/// build computes the same bits).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::*;
+
+    /// [`super::weighted_sum`] on 32 outputs: eight `f32x4` running sums.
+    #[inline(always)]
+    pub fn weighted_sum_32<'a>(w: &[f32], v: impl Iterator<Item = &'a [f32]>, start: usize, out: &mut [f32; 32]) {
+        let p = out.as_mut_ptr() as *mut v128;
+        // SAFETY: `out` holds 32 f32s = 8 v128s.
+        let mut acc: [v128; 8] = std::array::from_fn(|i| unsafe { v128_load(p.add(i)) });
+        for (&wj, row) in w.iter().zip(v) {
+            let x = &row[start..start + 32];
+            let ws = f32x4_splat(wj);
+            for (i, a) in acc.iter_mut().enumerate() {
+                // SAFETY: `x` holds 32 f32s; lane group i is at 4i..4i+4.
+                let xi = unsafe { v128_load(x.as_ptr().add(4 * i) as *const v128) };
+                *a = f32x4_add(*a, f32x4_mul(ws, xi));
+            }
+        }
+        for (i, a) in acc.iter().enumerate() {
+            // SAFETY: as above.
+            unsafe { v128_store(p.add(i), *a) };
+        }
+    }
+
+    /// [`super::dot`] for lengths that are a multiple of 8: the same eight
+    /// partial sums (two `f32x4`) and the same final additions.
+    #[inline(always)]
+    pub fn dot8(a: &[f32], b: &[f32]) -> f32 {
+        debug_assert!(a.len() % 8 == 0 && a.len() == b.len());
+        let (mut lo, mut hi) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+            // SAFETY: each chunk holds 8 f32s = 2 v128s.
+            unsafe {
+                let (pa, pb) = (ca.as_ptr() as *const v128, cb.as_ptr() as *const v128);
+                lo = f32x4_add(lo, f32x4_mul(v128_load(pa), v128_load(pb)));
+                hi = f32x4_add(hi, f32x4_mul(v128_load(pa.add(1)), v128_load(pb.add(1))));
+            }
+        }
+        let s = f32x4_add(lo, hi);
+        f32x4_extract_lane::<0>(s)
+            + f32x4_extract_lane::<1>(s)
+            + f32x4_extract_lane::<2>(s)
+            + f32x4_extract_lane::<3>(s)
+            + 0.0
     }
 }
 

@@ -1,34 +1,42 @@
 #!/usr/bin/env node
-// The browser benchmark (`make bench`): serves www/ + pkg/ + the model on
-// 127.0.0.1, runs each measurement of www/bench.js in a fresh headless
-// Chromium page several times, and prints medians. Refuses to report when
-// other processes kept the CPU busy during the run.
+// The browser benchmark (`make bench`): banneret against wllama (llama.cpp
+// in wasm, @wllama/wllama from npm) in headless Chromium, on the same GGUF
+// file and the same ~200-token ChatML prompt, greedy, 128 new tokens.
+// Engines alternate within every run, each measurement in a fresh browser
+// context (empty HTTP cache: a cold load). wllama runs on the default Q4_1
+// file and on a Q8_0 conversion of it (its fastest wasm path), made once by
+// `cargo run --example requantize_q8_0` and cached next to the model.
+// Prints medians and banneret/wllama ratios; refuses to report when other
+// processes kept the CPU busy during the run.
 //
-//   node bench.mjs [--runs N] [--allow-busy] [--isolate]
+//   node bench.mjs [--runs N] [--threads 1,2] [--allow-busy] [--max-other-cores X]
+//
+// The server sends COOP/COEP (cross-origin isolation, which wasm threads
+// need) and no CSP (wllama starts its worker from a blob: URL).
 import { parseArgs } from "node:util";
-import { readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { createRequire } from "node:module";
 import { launchChromium } from "./lib/chromium.mjs";
 import { startServer } from "./lib/server.mjs";
-import { modelPath, ROOT } from "./lib/paths.mjs";
+import { modelPath, ROOT, ROOT_DIR } from "./lib/paths.mjs";
 import { cpuSnapshot, otherCores } from "./lib/cpu.mjs";
 
 const { values: opts } = parseArgs({
   options: {
     runs: { type: "string", default: "3" },
+    threads: { type: "string", default: "1,2" },
     "allow-busy": { type: "boolean", default: false },
-    isolate: { type: "boolean", default: false },
     "max-other-cores": { type: "string", default: "0.25" },
+    "new-tokens": { type: "string", default: "128" },
   },
 });
 const RUNS = Number(opts.runs);
+const THREADS = opts.threads.split(",").map(Number);
 const MAX_OTHER = Number(opts["max-other-cores"]);
-
-// What the engine will add (issue "Speed"): name → why it is not measured yet.
-const PENDING = {
-  "time to first banner": "needs the marketing pipeline's write export",
-  "wllama side by side": "@wllama/wllama not added yet",
-};
+const NEW_TOKENS = Number(opts["new-tokens"]);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,31 +49,121 @@ function table(rows) {
   return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ")).join("\n");
 }
 
+const gzipBytes = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
+
+// The Q8_0 conversion of the default model, made once and cached beside it.
+function q8Model(q4Path) {
+  const name = basename(q4Path).replace(/(\.Q4_[01])?\.gguf$/i, "") + ".Q8_0.gguf";
+  const path = join(dirname(q4Path), name);
+  if (!existsSync(path)) {
+    process.stderr.write(`making ${path} (cargo run --release --example requantize_q8_0)\n`);
+    execFileSync("cargo", ["run", "--quiet", "--release", "--example", "requantize_q8_0", "--", q4Path, path], {
+      cwd: ROOT_DIR,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+  }
+  return path;
+}
+
+// The time-to-first-banner request: the write payload bench.js forwards to
+// the worker once it has a `write` message (see timeToFirstBanner there).
+const BANNER_REQUEST = { kind: "banner", goal: "winter sale", variants: 3 };
+
 async function main() {
-  const model = modelPath();
-  const wasm = readFileSync(new URL("pkg/banneret_bg.wasm", ROOT));
-  const server = await startServer({ modelFile: model, args: opts.isolate ? ["--isolate"] : [] });
+  const q4 = modelPath();
+  const q8 = q8Model(q4);
+  const require = createRequire(import.meta.url);
+  const wllamaDir = dirname(require.resolve("@wllama/wllama/package.json"));
+  const wllamaVersion = JSON.parse(readFileSync(join(wllamaDir, "package.json"), "utf8")).version;
+  const wasmFiles = {
+    "banneret (simd128)": new URL("pkg/banneret_bg.wasm", ROOT),
+    "banneret (relaxed)": new URL("pkg/relaxed/banneret_bg.wasm", ROOT),
+    [`wllama ${wllamaVersion}`]: join(wllamaDir, "esm/wasm/wllama.wasm"),
+  };
+  const server = await startServer({
+    modelFile: q4,
+    args: ["--no-csp", "--isolate", "--mount", `/wllama/=${wllamaDir}`],
+  });
   const browser = await launchChromium();
+  // samples[engine][threads][metric] = [values]
   const samples = {};
+  const put = (engine, threads, values) => {
+    const slot = ((samples[engine] ??= {})[threads] ??= {});
+    for (const [k, v] of Object.entries(values)) if (typeof v === "number") (slot[k] ??= []).push(v);
+  };
+  const notes = new Set();
+  let banner = null;
+  let kernels = null;
   const before = cpuSnapshot();
   let busy;
-  try {
-    for (let run = 1; run <= RUNS; run++) {
-      const context = await browser.newContext(); // fresh HTTP cache and storage: a cold load
-      const page = await context.newPage();
-      const errors = [];
-      page.on("pageerror", (e) => errors.push(e.message));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+
+  async function inPage(fn) {
+    const context = await browser.newContext(); // fresh HTTP cache and storage: a cold load
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    try {
       await page.goto(`${server.url}bench.html`);
       await page.waitForSelector("html[data-ready=true]");
-      const result = await page.evaluate(() => window.banneretBench.coldLoad());
-      const gen = await page.evaluate(() => window.banneretBench.generation({ newTokens: 128 }));
-      if (errors.length) throw new Error(`run ${run}: page errors: ${errors.join("; ")}`);
-      for (const [k, v] of Object.entries({ ...result, ...gen })) (samples[k] ??= []).push(v);
-      process.stderr.write(
-        `run ${run}/${RUNS}: cold load ${result.coldLoadMs.toFixed(0)} ms, prefill ${gen.prefillTokensPerS.toFixed(1)} tok/s, decode ${gen.decodeTokensPerS.toFixed(1)} tok/s (${result.kernels})\n`,
-      );
+      if (!(await page.evaluate(() => window.banneretBench.crossOriginIsolated()))) throw new Error("the bench page is not cross-origin isolated");
+      const out = await fn(page);
+      if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+      return out;
+    } finally {
       await context.close();
+    }
+  }
+
+  const engines = [
+    {
+      name: "banneret",
+      file: q4,
+      run: (page, threads) => {
+        if (threads !== 1) return null; // no threaded build yet
+        return page.evaluate(async (n) => {
+          const load = await window.banneretBench.coldLoad();
+          const gen = await window.banneretBench.generation({ newTokens: n });
+          return { ...load, ...gen };
+        }, NEW_TOKENS);
+      },
+    },
+    { name: "wllama Q4_1", file: q4 },
+    { name: "wllama Q8_0", file: q8 },
+  ];
+  for (const e of engines) {
+    e.run ??= (page, threads) =>
+      page.evaluate(({ file, threads, n }) => window.banneretBench.wllama({ file, threads, newTokens: n }), {
+        file: basename(e.file),
+        threads,
+        n: NEW_TOKENS,
+      });
+  }
+
+  try {
+    for (let run = 1; run <= RUNS; run++) {
+      for (const threads of THREADS) {
+        // Alternate the order between runs so no engine always goes first.
+        const order = run % 2 ? engines : [...engines].reverse();
+        for (const e of order) {
+          const r = await inPage((page) => e.run(page, threads));
+          if (!r) {
+            notes.add(`${e.name} with ${threads} threads: no threaded build yet`);
+            continue;
+          }
+          if (r.threads !== undefined && r.threads !== threads) throw new Error(`${e.name} ran ${r.threads} threads, asked ${threads}`);
+          if (r.kernels) kernels = r.kernels;
+          put(e.name, threads, r);
+          process.stderr.write(
+            `run ${run}/${RUNS}, ${threads} thread(s), ${e.name.padEnd(12)}: cold load ${r.coldLoadMs.toFixed(0)} ms, ` +
+              `first token ${r.timeToFirstTokenMs.toFixed(0)} ms, prefill ${r.prefillTokensPerS.toFixed(1)} tok/s, ` +
+              `decode ${r.decodeTokensPerS.toFixed(1)} tok/s (${r.generatedTokens} tokens)${r.kernels ? ` [${r.kernels}]` : ""}\n`,
+          );
+        }
+      }
+      const b = await inPage((page) => page.evaluate((req) => window.banneretBench.timeToFirstBanner(req), BANNER_REQUEST));
+      banner = b;
+      if (b.available) put("banneret", "banner", b);
     }
     // Measured while Chromium and the server still run, so their CPU counts as ours.
     busy = otherCores(before, cpuSnapshot());
@@ -74,31 +172,54 @@ async function main() {
     await server.close();
   }
 
-  const ms = (v) => `${v.toFixed(0)} ms`;
-  const mib = (v) => `${(v / 2 ** 20).toFixed(1)} MiB`;
-  const rows = [["metric", "median", "min", "max"]];
-  const add = (name, key, fmt) => rows.push([name, fmt(median(samples[key])), fmt(Math.min(...samples[key])), fmt(Math.max(...samples[key]))]);
-  const rate = (v) => `${v.toFixed(1)} tok/s`;
-  add("wasm ready (worker + compile)", "wasmReadyMs", ms);
-  add("model fetch + load (streamed)", "modelLoadMs", ms);
-  add("cold load (total)", "coldLoadMs", ms);
-  add("wasm memory after load", "wasmMemoryBytes", mib);
-  add(`time to first token (${samples.promptTokens[0]}-token prompt)`, "timeToFirstTokenMs", ms);
-  add("prefill", "prefillTokensPerS", rate);
-  add(`decode (${samples.generatedTokens[0]} tokens, greedy)`, "decodeTokensPerS", rate);
-  add("peak wasm memory", "peakWasmMemoryBytes", mib);
-  rows.push([".wasm size raw / gzip (zlib -9)", `${wasm.length}`, `${gzipSync(wasm, { level: 9 }).length}`, "bytes"]);
-
-  console.log(`\nbanneret benchmark — ${RUNS} runs, headless Chromium, model ${statSync(model).size} bytes, ${opts.isolate ? "cross-origin isolated" : "not isolated"}`);
-  console.log(table(rows));
-  console.log("\nnot measured yet:");
-  for (const [name, why] of Object.entries(PENDING)) console.log(`  ${name}: ${why}`);
+  // Refuse before printing anything that could be taken for a result.
   const load = `other processes kept ${busy.cores.toFixed(2)} of ${busy.of} cores busy during the run`;
   if (busy.cores > MAX_OTHER && !opts["allow-busy"]) {
     console.error(`\nREFUSED: ${load} (limit ${MAX_OTHER}); rerun on a quiet machine or pass --allow-busy`);
     process.exit(3);
   }
-  console.log(`\n${load}`);
+
+  const ms = (v) => `${v.toFixed(0)} ms`;
+  const mib = (v) => `${(v / 2 ** 20).toFixed(1)} MiB`;
+  const rate = (v) => `${v.toFixed(1)} tok/s`;
+  const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${(a / b).toFixed(2)}x`);
+  const metrics = [
+    ["cold load (fetch + compile + model ready)", "coldLoadMs", ms],
+    ["time to first token", "timeToFirstTokenMs", ms],
+    ["prefill", "prefillTokensPerS", rate],
+    ["decode", "decodeTokensPerS", rate],
+    ["peak wasm memory", "peakWasmMemoryBytes", mib],
+  ];
+  const med = (engine, threads, key) => {
+    const xs = samples[engine]?.[threads]?.[key];
+    return xs?.length ? median(xs) : undefined;
+  };
+  const show = (v, fmt) => (v === undefined ? "—" : fmt(v));
+  const prompt = med("banneret", 1, "promptTokens") ?? med("wllama Q4_1", THREADS[0], "promptTokens");
+  console.log(
+    `\nbanneret vs wllama ${wllamaVersion} — medians of ${RUNS} alternating runs, headless Chromium, cross-origin isolated page,\n` +
+      `same ChatML prompt (${prompt} tokens), greedy, ${NEW_TOKENS} new tokens; model ${basename(q4)} (${statSync(q4).size} bytes),\n` +
+      `Q8_0 conversion ${statSync(q8).size} bytes; banneret kernels: ${kernels ?? "?"}. Ratios are banneret / wllama.`,
+  );
+  for (const threads of THREADS) {
+    const rows = [[`${threads} thread${threads > 1 ? "s" : ""}`, "banneret", "wllama Q4_1", "ratio", "wllama Q8_0", "ratio"]];
+    for (const [label, key, fmt] of metrics) {
+      const b = med("banneret", threads, key);
+      const w4 = med("wllama Q4_1", threads, key);
+      const w8 = med("wllama Q8_0", threads, key);
+      rows.push([label, show(b, fmt), show(w4, fmt), ratio(b, w4), show(w8, fmt), ratio(b, w8)]);
+    }
+    console.log(`\n${table(rows)}`);
+  }
+  const sizes = [["file", "raw bytes", "gzip -9 bytes"]];
+  for (const [name, path] of Object.entries(wasmFiles)) {
+    if (existsSync(path)) sizes.push([`${name} .wasm`, statSync(path).size, gzipBytes(path)]);
+  }
+  console.log(`\n${table(sizes)}`);
+  const bannerMs = med("banneret", "banner", "timeToFirstBannerMs");
+  console.log(`\ntime to first banner (3 variants, model loaded): ${bannerMs === undefined ? banner?.reason ?? "not measured" : ms(bannerMs)}`);
+  for (const n of notes) console.log(`note: ${n}`);
+  console.log(`\n${load}${busy.cores > MAX_OTHER ? " (over the limit: --allow-busy was given, numbers are unreliable)" : ""}`);
 }
 
 main().catch((e) => {
