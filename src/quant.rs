@@ -451,6 +451,8 @@ pub mod kernels {
         "wasm relaxed-simd"
     } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
         "wasm simd128"
+    } else if cfg!(target_arch = "x86_64") {
+        "native x86-64 (AVX2 when present)"
     } else {
         "portable"
     };
@@ -461,9 +463,13 @@ pub mod kernels {
         fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]);
     }
 
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    impl Group for Q4x4 {
-        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+    /// The portable kernels, also the reference the others must equal bit
+    /// for bit: integer sums are exact, and every build does the float work
+    /// of a block in this order, `acc + (isum * (d_w * d_x) + m_w * s_x)`.
+    pub mod portable {
+        use super::{BlockQ8, Q4x4, Q8x4, ROWS};
+
+        pub fn dot_q4<const T: usize>(w: &[Q4x4], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
             for t in 0..T {
                 let mut acc = [0f32; ROWS];
                 for (b, xb) in w.iter().zip(x[t]) {
@@ -476,17 +482,14 @@ pub mod kernels {
                                 s += (byte >> 4) as i32 * xb.qs[8 * k + 4 + i] as i32;
                             }
                         }
-                        acc[j] += s as f32 * b.d[j] * xb.d + b.m[j] * xb.s;
+                        acc[j] += s as f32 * (b.d[j] * xb.d) + b.m[j] * xb.s;
                     }
                 }
                 out[t] = acc;
             }
         }
-    }
 
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    impl Group for Q8x4 {
-        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+        pub fn dot_q8<const T: usize>(w: &[Q8x4], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
             for t in 0..T {
                 let mut acc = [0f32; ROWS];
                 for (b, xb) in w.iter().zip(x[t]) {
@@ -497,10 +500,142 @@ pub mod kernels {
                                 s += (b.qs[16 * k + 4 * j + i] as i32 - 128) * xb.qs[4 * k + i] as i32;
                             }
                         }
-                        acc[j] += s as f32 * b.d[j] * xb.d;
+                        acc[j] += s as f32 * (b.d[j] * xb.d);
                     }
                 }
                 out[t] = acc;
+            }
+        }
+    }
+
+    #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+    impl Group for Q4x4 {
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+            portable::dot_q4(w, x, out)
+        }
+    }
+
+    #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+    impl Group for Q8x4 {
+        fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+            portable::dot_q8(w, x, out)
+        }
+    }
+
+    /// Native x86-64 (tests, the CLI): AVX2 when the CPU has it, chosen at
+    /// run time, else the portable code.
+    #[cfg(target_arch = "x86_64")]
+    mod x86 {
+        use super::{portable, BlockQ8, Group, Q4x4, Q8x4, ROWS};
+        use std::arch::x86_64::*;
+
+        fn avx2() -> bool {
+            std::is_x86_feature_detected!("avx2")
+        }
+
+        impl Group for Q4x4 {
+            fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+                if avx2() {
+                    // SAFETY: AVX2 is present (checked above).
+                    unsafe { dot_q4_avx2(w, x, out) }
+                } else {
+                    portable::dot_q4(w, x, out)
+                }
+            }
+        }
+
+        impl Group for Q8x4 {
+            fn dot<const T: usize>(w: &[Self], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+                if avx2() {
+                    // SAFETY: AVX2 is present (checked above).
+                    unsafe { dot_q8_avx2(w, x, out) }
+                } else {
+                    portable::dot_q8(w, x, out)
+                }
+            }
+        }
+
+        /// Activation words `x[4i..4i+4]` for words `a` (low half) and `b` (high half), each broadcast to 4 lanes.
+        #[inline(always)]
+        unsafe fn pick(words: __m256i, a: i32, b: i32) -> __m256i {
+            unsafe { _mm256_permutevar8x32_epi32(words, _mm256_setr_epi32(a, a, a, a, b, b, b, b)) }
+        }
+
+        /// The two 128-bit halves of eight i32 lanes added: four row sums.
+        #[inline(always)]
+        unsafe fn rows(v: __m256i) -> __m128i {
+            unsafe { _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)) }
+        }
+
+        #[target_feature(enable = "avx2")]
+        unsafe fn dot_q4_avx2<const T: usize>(w: &[Q4x4], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+            unsafe {
+                let mask = _mm256_set1_epi8(0x0F);
+                let ones = _mm256_set1_epi16(1);
+                let mut acc = [_mm_setzero_ps(); T];
+                for (bi, b) in w.iter().enumerate() {
+                    // Chunks 0,1 then 2,3 (16 bytes = 4 rows x 8 elements each).
+                    let v01 = _mm256_loadu_si256(b.qs.as_ptr() as *const __m256i);
+                    let v23 = _mm256_loadu_si256(b.qs.as_ptr().add(32) as *const __m256i);
+                    let (lo01, hi01) = (_mm256_and_si256(v01, mask), _mm256_and_si256(_mm256_srli_epi16(v01, 4), mask));
+                    let (lo23, hi23) = (_mm256_and_si256(v23, mask), _mm256_and_si256(_mm256_srli_epi16(v23, 4), mask));
+                    let d = _mm_loadu_ps(b.d.as_ptr());
+                    let m = _mm_loadu_ps(b.m.as_ptr());
+                    for t in 0..T {
+                        let xb = &x[t][bi];
+                        let words = _mm256_loadu_si256(xb.qs.as_ptr() as *const __m256i);
+                        // Pair sums stay below 2·15·127; four of them below 2^15.
+                        let p = _mm256_add_epi16(
+                            _mm256_add_epi16(
+                                _mm256_maddubs_epi16(lo01, pick(words, 0, 2)),
+                                _mm256_maddubs_epi16(hi01, pick(words, 1, 3)),
+                            ),
+                            _mm256_add_epi16(
+                                _mm256_maddubs_epi16(lo23, pick(words, 4, 6)),
+                                _mm256_maddubs_epi16(hi23, pick(words, 5, 7)),
+                            ),
+                        );
+                        let isum = rows(_mm256_madd_epi16(p, ones));
+                        let scaled = _mm_mul_ps(_mm_cvtepi32_ps(isum), _mm_mul_ps(d, _mm_set1_ps(xb.d)));
+                        acc[t] = _mm_add_ps(acc[t], _mm_add_ps(scaled, _mm_mul_ps(m, _mm_set1_ps(xb.s))));
+                    }
+                }
+                for t in 0..T {
+                    _mm_storeu_ps(out[t].as_mut_ptr(), acc[t]);
+                }
+            }
+        }
+
+        #[target_feature(enable = "avx2")]
+        unsafe fn dot_q8_avx2<const T: usize>(w: &[Q8x4], x: [&[BlockQ8]; T], out: &mut [[f32; ROWS]; T]) {
+            unsafe {
+                let flip = _mm256_set1_epi8(-128);
+                let ones = _mm256_set1_epi16(1);
+                let mut acc = [_mm_setzero_ps(); T];
+                for (bi, b) in w.iter().enumerate() {
+                    // Signed weights (u - 128) as |w| (unsigned) and their signs.
+                    let wv: [__m256i; 4] = std::array::from_fn(|i| {
+                        _mm256_xor_si256(_mm256_loadu_si256(b.qs.as_ptr().add(32 * i) as *const __m256i), flip)
+                    });
+                    let abs: [__m256i; 4] = std::array::from_fn(|i| _mm256_abs_epi8(wv[i]));
+                    let d = _mm_loadu_ps(b.d.as_ptr());
+                    for t in 0..T {
+                        let xb = &x[t][bi];
+                        let words = _mm256_loadu_si256(xb.qs.as_ptr() as *const __m256i);
+                        let mut s = _mm256_setzero_si256();
+                        for i in 0..4 {
+                            let xi = pick(words, 2 * i as i32, 2 * i as i32 + 1);
+                            // |w| · (x with w's sign): pair sums below 2·128·127 < 2^15.
+                            let p = _mm256_maddubs_epi16(abs[i], _mm256_sign_epi8(xi, wv[i]));
+                            s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
+                        }
+                        let isum = rows(s);
+                        acc[t] = _mm_add_ps(acc[t], _mm_mul_ps(_mm_cvtepi32_ps(isum), _mm_mul_ps(d, _mm_set1_ps(xb.d))));
+                    }
+                }
+                for t in 0..T {
+                    _mm_storeu_ps(out[t].as_mut_ptr(), acc[t]);
+                }
             }
         }
     }
@@ -784,6 +919,47 @@ mod tests {
                     let exact = dot_f32(&row, &x[t * cols..(t + 1) * cols]);
                     assert!((got - exact).abs() < 0.25, "type {ty}: {got} vs unquantized {exact}");
                 }
+            }
+        }
+    }
+
+    /// Every build's kernels equal the portable ones bit for bit (integer
+    /// sums are exact; the float steps of a block happen in one order).
+    #[test]
+    fn kernels_equal_the_portable_reference_bit_for_bit() {
+        use kernels::{portable, Group};
+        let mut seed = 11;
+        let (rows, cols) = (8, 256);
+        let w: Vec<f32> = (0..rows * cols).map(|_| lcg(&mut seed)).collect();
+        let x: Vec<f32> = (0..4 * cols).map(|_| lcg(&mut seed) * 3.0).collect();
+        let xq: Vec<BlockQ8> = x.chunks_exact(QK).map(quantize_q8).collect();
+        let nb = cols / QK;
+        let xs: [&[BlockQ8]; 4] = std::array::from_fn(|t| &xq[t * nb..(t + 1) * nb]);
+        for ty in [3u32, 8] {
+            let m = Matrix::from_ggml("w", ty, &[cols as u64, rows as u64], &ggml_bytes(&w, ty)).unwrap();
+            for g in 0..rows / ROWS {
+                let (mut got, mut want) = ([[0f32; ROWS]; 4], [[0f32; ROWS]; 4]);
+                let (mut got1, mut want1) = ([[0f32; ROWS]; 1], [[0f32; ROWS]; 1]);
+                match &m.weights {
+                    Weights::Q4(v) => {
+                        let grp = &v[g * nb..(g + 1) * nb];
+                        Q4x4::dot(grp, xs, &mut got);
+                        portable::dot_q4(grp, xs, &mut want);
+                        Q4x4::dot(grp, [xs[1]], &mut got1);
+                        portable::dot_q4(grp, [xs[1]], &mut want1);
+                    }
+                    Weights::Q8(v) => {
+                        let grp = &v[g * nb..(g + 1) * nb];
+                        Q8x4::dot(grp, xs, &mut got);
+                        portable::dot_q8(grp, xs, &mut want);
+                        Q8x4::dot(grp, [xs[1]], &mut got1);
+                        portable::dot_q8(grp, [xs[1]], &mut want1);
+                    }
+                    Weights::F32(_) => unreachable!(),
+                }
+                let bits = |a: &[[f32; ROWS]]| a.iter().flatten().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "type {ty} group {g}, 4 tokens ({})", kernels::KERNELS);
+                assert_eq!(bits(&got1), bits(&want1), "type {ty} group {g}, 1 token");
             }
         }
     }

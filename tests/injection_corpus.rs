@@ -73,7 +73,7 @@ fn hostile_profile_strings_are_never_obeyed_repeated_or_rendered() {
         req.num_return_sequences = 2;
         req.max_retries = 1;
         let r = writer.write(&req, &mut engine).expect("a write always returns copy");
-        let text: String = r.copy.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" \n ");
+        let text: String = r.copy.iter().map(|(_, t)| t.to_string()).collect::<Vec<String>>().join(" \n ");
         let lower = text.to_lowercase();
         let mut problems = Vec::new();
         if let Some(c) = r.checks.iter().find(|c| !c.pass) {
