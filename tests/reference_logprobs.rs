@@ -12,7 +12,7 @@ use banneret::sampling::log_sum_exp;
 // step, both llama.cpp attention paths. Both sides round activations to 8
 // bits per block, so any change in float summation order flips a few
 // roundings and moves these figures: over our kernel variants we measured
-// median 0.070-0.075, p95 0.255-0.273, max 0.41-0.64. That is as far from
+// median 0.064-0.075, p95 0.250-0.273, max 0.40-0.64 (now: 0.064, 0.250, 0.402). That is as far from
 // llama.cpp as llama.cpp is from exact float64 maths (median 0.06, p95 0.25,
 // max 0.45; reference/README.md), and closer than llama.cpp's two attention
 // paths are to each other (0.1-0.2 already at step one). A real bug (a wrong

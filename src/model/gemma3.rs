@@ -138,9 +138,7 @@ pub struct Gemma3 {
     inv_freq_local: Vec<f32>,
 }
 
-fn inv_freq(base: f32, dim: usize) -> Vec<f32> {
-    (0..dim / 2).map(|i| (base as f64).powf(-2.0 * i as f64 / dim as f64) as f32).collect()
-}
+use crate::model::rope::inv_freq;
 
 impl Gemma3 {
     pub fn new(config: Config, mut tensors: HashMap<String, Matrix>) -> Result<Gemma3> {
@@ -306,14 +304,12 @@ impl Gemma3 {
 fn rotate_neox(x: &mut [f32], head_dim: usize, positions: &[usize], inv_freq: &[f32]) {
     let half = head_dim / 2;
     let row_len = x.len() / positions.len().max(1);
-    let mut cos = vec![0f32; half];
-    let mut sin = vec![0f32; half];
+    let mut cos = Vec::with_capacity(half);
+    let mut sin = Vec::with_capacity(half);
     for (row, &p) in x.chunks_exact_mut(row_len).zip(positions) {
-        for i in 0..half {
-            let angle = p as f64 * inv_freq[i] as f64;
-            cos[i] = angle.cos() as f32;
-            sin[i] = angle.sin() as f32;
-        }
+        cos.clear();
+        sin.clear();
+        crate::model::rope::push_cos_sin(p, inv_freq, &mut cos, &mut sin);
         for head in row.chunks_exact_mut(head_dim) {
             let (a, b) = head.split_at_mut(half);
             for i in 0..half {

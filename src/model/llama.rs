@@ -209,10 +209,7 @@ impl Llama {
                 w_down: take(&mut tensors, &p("ffn_down"), c.ffn_dim, c.dim)?,
             });
         }
-        let half = c.rope_dim / 2;
-        // Computed in f64 then rounded: ggml derives the same angles in f32.
-        let inv_freq =
-            (0..half).map(|i| (c.rope_base as f64).powf(-2.0 * i as f64 / c.rope_dim as f64) as f32).collect();
+        let inv_freq = crate::model::rope::inv_freq(c.rope_base, c.rope_dim);
         Ok(Llama { config, embedding, layers, output_norm, output, inv_freq })
     }
 
@@ -341,12 +338,8 @@ impl Llama {
         for s in segments {
             let p0 = s.state.len();
             for t in 0..s.tokens.len() {
-                let p = (p0 + t) as f64;
-                for &f in &self.inv_freq {
-                    let angle = p * f as f64;
-                    b.cos.push(angle.cos() as f32);
-                    b.sin.push(angle.sin() as f32);
-                }
+                let p = p0 + t;
+                crate::model::rope::push_cos_sin(p, &self.inv_freq, &mut b.cos, &mut b.sin);
             }
         }
     }

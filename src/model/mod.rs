@@ -5,6 +5,7 @@ pub mod gemma3;
 pub mod kv;
 pub mod llama;
 pub mod ops;
+pub mod rope;
 
 use std::collections::HashMap;
 

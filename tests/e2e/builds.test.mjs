@@ -1,15 +1,15 @@
 // The wasm builds of pkg/ (scripts/build-wasm.sh) in headless Chromium: the
 // worker picks the relaxed-SIMD build where the browser supports it, and
-// both builds compute the same greedy tokens (integer sums are exact and
-// float operations run in the same order, so the SIMD128 and relaxed-SIMD
-// kernels agree bit for bit). The native build is not compared: its libm
-// (f64 cos/sin/powf of the rotary tables) may round differently from the
-// wasm one, which can flip a near-tie.
+// both builds compute the same greedy tokens as the native command-line tool
+// (integer sums are exact, float operations run in one order in every
+// kernel, and the rotary tables use no libm, so all three agree bit for bit).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium, watchPage } from "./lib/chromium.mjs";
 import { startServer } from "./lib/server.mjs";
-import { modelPath } from "./lib/paths.mjs";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { modelPath, ROOT } from "./lib/paths.mjs";
 
 const MODEL = modelPath();
 const NEW_TOKENS = 40;
@@ -41,6 +41,16 @@ test("Chromium gets the relaxed-SIMD build, and both builds give the same greedy
   assert.equal(simd.kernels, "wasm simd128");
   assert.ok(auto.tokenIds.length >= 16, `only ${auto.tokenIds.length} tokens: ${auto.text}`);
   assert.deepEqual(simd.tokenIds, auto.tokenIds, `simd128: ${simd.text}\nrelaxed: ${auto.text}`);
+  // The native tool (built by the native test phase; cargo reuses it).
+  const native = JSON.parse(
+    execFileSync(
+      "cargo",
+      ["run", "--quiet", "--bin", "banneret", "--", "generate", "--model", MODEL, "--prompt", PROMPT,
+        "--temperature", "0", "--max_new_tokens", String(NEW_TOKENS)],
+      { cwd: fileURLToPath(ROOT), encoding: "utf8", maxBuffer: 1 << 24 },
+    ),
+  );
+  assert.deepEqual(auto.tokenIds, native.ids, `native: ${native.text}\nbrowser: ${auto.text}`);
   assert.deepEqual(problems, []);
   await page.close();
 });
