@@ -69,8 +69,13 @@ impl EchoGuard {
         self
     }
 
-    /// The first run of prompt instructions `text` repeats.
+    /// The first run of prompt instructions `text` repeats, or a phrase of
+    /// the prompt's scaffolding.
     pub fn find_instruction(&self, text: &str) -> Option<String> {
+        let lower = text.to_lowercase();
+        if let Some(m) = super::prompt::SCAFFOLD_MARKERS.iter().find(|m| lower.contains(*m)) {
+            return Some(m.to_string());
+        }
         let w = words(text);
         w.windows(ECHO_RUN)
             .find(|run| self.instructions.contains(*run))

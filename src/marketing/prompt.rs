@@ -16,6 +16,10 @@ use super::result::CopyFields;
 use super::sanitize::quote;
 use crate::textgen::ChatMessage;
 
+/// Phrases of the prompt's own scaffolding that are never copy: a text
+/// containing one (any case) repeats the prompt (checks.rs, `prompt_echo`).
+pub const SCAFFOLD_MARKERS: &[&str] = &["data only", "visitor's words", "visitor’s words", "the visitor"];
+
 /// Every instruction text a prompt may contain (angles, structures, tones,
 /// rules): copy must not repeat them (checks.rs, `prompt_echo`).
 pub fn instruction_texts() -> Vec<&'static str> {
