@@ -2,6 +2,7 @@
 //! (amounts, percentages, numbers, names, offers, links) against the
 //! catalog, banned phrases, required terms, emoji, markup, language, and
 //! the echo of hostile visitor text.
+#![cfg(not(target_arch = "wasm32"))] // reads fixture files from disk
 
 mod marketing_support;
 

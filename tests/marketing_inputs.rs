@@ -1,6 +1,7 @@
 //! Input cleaning: every malformed profile, catalog and brand value is
 //! clamped, dropped or rejected with a message naming the field; a
 //! 5,000-entry profile is read and planned in milliseconds.
+#![cfg(not(target_arch = "wasm32"))] // reads fixture files from disk
 
 mod marketing_support;
 

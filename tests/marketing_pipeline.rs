@@ -2,6 +2,7 @@
 //! profile × every kind, the featured item per signal, privacy of the
 //! no-consent prompt, hostile profiles, invented facts, repair, regeneration,
 //! fallback, ranking, step-wise execution and a second store.
+#![cfg(not(target_arch = "wasm32"))] // reads fixture files from disk
 
 mod marketing_support;
 
