@@ -342,9 +342,14 @@ export class Banneret {
             enqueue(controller, { type: "preview", attempt: e.attempt, variant: e.variant, text: e.text, draft });
           }
         };
-        Promise.resolve()
-          .then(() => this.#run(kind, makeRequest(), { signal: stop, onEvent }))
-          .then(
+        // Sent now, not a tick later: requests keep the order they were made in.
+        let running;
+        try {
+          running = this.#run(kind, makeRequest(), { signal: stop, onEvent });
+        } catch (e) {
+          running = Promise.reject(e);
+        }
+        running.then(
             (result) => {
               enqueue(controller, { type: "result", result });
               if (open) controller.close();

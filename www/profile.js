@@ -9,6 +9,8 @@
 // the worker as data and never sent over the network by this code.
 
 export const STORAGE_KEY = "banneret.profile.v1";
+// The `id` of a profile this collector built (imported fixtures keep theirs).
+export const COLLECTED_ID = "on-device";
 
 // Caps on what is kept (the most recent entries win).
 export const LIMITS = Object.freeze({ viewed: 50, cart: 20, purchased: 50, searches: 20, text: 100, sku: 64 });
@@ -37,7 +39,7 @@ export function liveContext(win = globalThis) {
 
 function emptyProfile() {
   return {
-    id: "on-device",
+    id: COLLECTED_ID,
     consent: { personalization: true, given: isoSeconds(now()) },
     interests: [],
     viewed: [],
@@ -212,18 +214,21 @@ export class ProfileCollector extends EventTarget {
 
   // The profile to write for, in the fixture format: without consent only
   // { consent: { personalization: false }, locale }, so copy is generic.
+  // `context` (local time, device class, colour scheme) is read now unless the
+  // stored profile has one (an imported fixture).
   get() {
     const locale = this.#data?.locale ?? globalThis.navigator?.language ?? "en";
     if (!this.#data) return { consent: { personalization: false }, locale };
     const p = structuredClone(this.#data);
     p.locale = locale;
     p.context ??= liveContext();
-    p.interests = this.#interests(p);
+    if (p.id === COLLECTED_ID) p.interests = this.#interests(p);
     return p;
   }
 
-  // Stored interests, plus the catalog categories of what was viewed, put in
-  // the cart or bought, weighted by how much (the strongest is 1).
+  // For a collected profile: stored interests, plus the catalog categories of
+  // what was viewed, put in the cart or bought, weighted by how much (the
+  // strongest is 1). An imported profile is used as it is.
   #interests(p) {
     const categories = new Map((this.#catalog?.products ?? []).map((x) => [x.sku, x.category]));
     const score = new Map();
