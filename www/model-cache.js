@@ -89,7 +89,13 @@ async function stream(ModelLoader, response, { total, expected, source, keep, em
         await reader.cancel().catch(() => {});
         throw fail(ModelErrorName.cancelled, "cancelled");
       }
-      const { done, value } = await reader.read();
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        throw fail(ModelErrorName.download, `${response.url || source}: the body broke off after ${loaded} bytes (${e?.message ?? e})`);
+      }
+      const { done, value } = chunk;
       if (done) break;
       loader.push(value);
       keep?.push(value);
