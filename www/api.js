@@ -185,10 +185,10 @@ export class Banneret {
   }
 
   async #start(signal) {
-    await this.#ensureStore(signal);
     const model = pickModel(this.#models, this.#locale);
     track(loading, model.url, +1);
     try {
+      await this.#ensureStore(signal);
       this.#info = await this.#call(Kind.loadModel, this.#descriptor(model), { signal });
     } finally {
       track(loading, model.url, -1);
@@ -199,10 +199,11 @@ export class Banneret {
 
   // Sets the store in the current worker unless it already has it.
   async #ensureStore(signal) {
-    if (this.#storeGeneration === shared().generation) return;
+    const generation = shared().generation;
+    if (this.#storeGeneration === generation) return;
     const { warnings } = await this.#call(Kind.setStore, { store: this.#store, catalog: this.#catalog, brand: this.#brand }, { signal });
     this.#warnings = warnings;
-    this.#storeGeneration = shared().generation;
+    this.#storeGeneration = generation;
   }
 
   #progress({ loaded, total, source }) {
@@ -245,8 +246,8 @@ export class Banneret {
     const locale = request.locale ?? request.profile?.locale ?? this.#locale;
     const model = pickModel(this.#models, locale);
     for (let attempt = 0; ; attempt++) {
-      await this.#ensureStore(signal);
       try {
+        await this.#ensureStore(signal);
         const result = await this.#call(kind, { request, store: this.#store, model: this.#descriptor(model) }, { signal, onEvent });
         if (model.url !== this.#modelUrl) this.#switchModel(model.url);
         return result;

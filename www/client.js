@@ -3,7 +3,7 @@
 // id go to onEvent first. A worker that dies (an uncaught error, or a wasm
 // trap it reports as fatal) rejects everything it had with worker_crashed —
 // each error's `requestStarted` says whether that request had begun to run —
-// and is started afresh on the next request (`generation` counts the starts).
+// and is started afresh on the next request (`generation` counts the losses).
 import { Kind, WorkerError, errorFromWire } from "./protocol.js";
 
 export { Kind };
@@ -19,8 +19,8 @@ export class WorkerClient {
     this.#url = url;
   }
 
-  // How many workers this client has started; a change means the previous
-  // one died and its state (model, stores) is gone.
+  // How many workers this client has lost: state set in the worker (model,
+  // stores) under an earlier generation is gone.
   get generation() {
     return this.#generation;
   }
@@ -65,11 +65,11 @@ export class WorkerClient {
       this.#fail({ name: WorkerError.crashed, message: `the worker stopped: ${event.message || "unknown error"}` });
     };
     this.#worker = worker;
-    this.#generation++;
     return worker;
   }
 
   #fail(wireError) {
+    if (this.#worker) this.#generation++;
     this.#worker?.terminate();
     this.#worker = null;
     const pending = [...this.#pending.values()];
