@@ -1,7 +1,9 @@
 // The page's handle on the worker: request(kind, payload, { transfer, onEvent })
 // returns a promise settled by the response with the same id; events for that
-// id go to onEvent first. A worker that dies rejects what it was doing and is
-// started afresh on the next request.
+// id go to onEvent first. A worker that dies (an uncaught error, or a wasm
+// trap it reports as fatal) rejects everything it had with worker_crashed —
+// each error's `requestStarted` says whether that request had begun to run —
+// and is started afresh on the next request (`generation` counts the losses).
 import { Kind, WorkerError, errorFromWire } from "./protocol.js";
 
 export { Kind };
@@ -11,9 +13,16 @@ export class WorkerClient {
   #worker = null;
   #nextId = 1;
   #pending = new Map();
+  #generation = 0;
 
   constructor(url = new URL("./worker.js", import.meta.url)) {
     this.#url = url;
+  }
+
+  // How many workers this client has lost: state set in the worker (model,
+  // stores) under an earlier generation is gone.
+  get generation() {
+    return this.#generation;
   }
 
   request(kind, payload = {}, { transfer = [], onEvent = () => {} } = {}) {
@@ -25,7 +34,7 @@ export class WorkerClient {
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     const done = new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, onEvent });
+      this.#pending.set(id, { resolve, reject, onEvent, started: false });
       worker.postMessage({ ...payload, id, kind }, transfer);
     });
     return { id, done };
@@ -39,8 +48,13 @@ export class WorkerClient {
     if (this.#worker) return this.#worker;
     const worker = new Worker(this.#url, { type: "module", name: "banneret" });
     worker.onmessage = ({ data }) => {
+      if (data.fatal) return this.#fail(data.fatal);
       const pending = this.#pending.get(data.id);
       if (!pending) return;
+      if (data.started) {
+        pending.started = true;
+        return;
+      }
       if (data.event) return pending.onEvent(data.event);
       this.#pending.delete(data.id);
       if (data.ok) pending.resolve(data.value);
@@ -55,9 +69,15 @@ export class WorkerClient {
   }
 
   #fail(wireError) {
+    if (this.#worker) this.#generation++;
     this.#worker?.terminate();
     this.#worker = null;
-    for (const { reject } of this.#pending.values()) reject(errorFromWire(wireError));
+    const pending = [...this.#pending.values()];
     this.#pending.clear();
+    for (const { reject, started } of pending) {
+      const error = errorFromWire(wireError);
+      error.requestStarted = started;
+      reject(error);
+    }
   }
 }

@@ -1,7 +1,11 @@
 // Module worker owning the one wasm instance: all heavy work runs here, never
 // on the page's thread. Answers each request of protocol.js by its id; long
-// requests (loadModel, generate) post events first and run one at a time.
+// requests (loadModel, generate, warmup, write, rewrite) post events first and
+// run one at a time, in arrival order. One model is in memory at a time; stores
+// (catalog + brand) are kept by key. A wasm trap closes the worker (its state
+// cannot be trusted afterwards) after telling the page, which starts a new one.
 import { Kind, WorkerError, errorToWire } from "./protocol.js";
+import { loadModel as loadModelBytes, modelKey } from "./model-cache.js";
 
 // The builds of pkg/ (scripts/build-wasm.sh), best first; each is picked only
 // where this engine can run it. Numerics are identical across builds.
@@ -46,8 +50,14 @@ async function loadBuild() {
 let wasm = null;
 let instance = null;
 let engine = null;
-let writer = null;
-// Ids of generate requests asked to stop; checked between steps.
+// ---- below: requests, models and stores (the wasm is set up above) ----
+
+// The loaded model: { url, sha256, info } next to `engine`.
+let loaded = null;
+const stores = new Map();
+const DEFAULT_STORE = "default";
+// Ids of queued requests not yet answered, and those asked to stop.
+const live = new Set();
 const cancelled = new Set();
 // Long requests run one after another, in arrival order.
 let queue = Promise.resolve();
@@ -67,33 +77,31 @@ const yieldToEvents = () => new Promise((resolve) => { wake = resolve; channel.p
 // Steps run back to back for this long before yielding.
 const SLICE_MS = 8;
 
-async function loadModel({ url, expectedBytes }, emit) {
-  const response = await fetch(url);
-  if (!response.ok) throw workerError(WorkerError.download, `GET ${url}: HTTP ${response.status} ${response.statusText}`);
-  const declared = Number(response.headers.get("Content-Length"));
-  const total = Number.isSafeInteger(declared) && declared > 0 ? declared : expectedBytes;
+function throwIfCancelled(id) {
+  if (cancelled.delete(id)) throw workerError(WorkerError.cancelled, "cancelled");
+}
+
+function unload() {
   engine?.free();
   engine = null;
-  const loader = new wasm.ModelLoader(total ?? undefined);
-  try {
-    const reader = response.body.getReader();
-    let loaded = 0;
-    emit({ type: "progress", loaded, total });
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      loader.push(value);
-      loaded += value.byteLength;
-      emit({ type: "progress", loaded, total });
-    }
-    if (total !== undefined && loaded !== total) {
-      throw workerError(WorkerError.download, `GET ${url}: body ended after ${loaded} of ${total} bytes`);
-    }
-    engine = loader.finish();
-  } finally {
-    loader.free();
+  loaded = null;
+}
+
+// Loads `descriptor` unless it is the model in memory; returns its info.
+async function ensureModel(id, descriptor, emit) {
+  const model = modelKey({ ...descriptor, bytes: descriptor.bytes ?? descriptor.expectedBytes }, self.location.href);
+  if (loaded && loaded.url === model.url && (!model.sha256 || model.sha256 === loaded.sha256)) {
+    return { ...loaded.info, source: "memory" };
   }
-  return engine.info();
+  unload();
+  const out = await loadModelBytes(wasm.ModelLoader, { ...model, cache: descriptor.cache === true }, {
+    emit,
+    cancelled: () => cancelled.has(id),
+  });
+  engine = out.engine;
+  const info = { ...engine.info(), url: model.url, sha256: out.sha256 };
+  loaded = { url: model.url, sha256: out.sha256, info };
+  return { ...info, source: out.source, cache: out.cache };
 }
 
 // Runs `step()` until it returns a `done` event, yielding to the event loop
@@ -101,7 +109,7 @@ async function loadModel({ url, expectedBytes }, emit) {
 async function runSteps(id, step, onStep) {
   let sliceStart = performance.now();
   for (;;) {
-    if (cancelled.delete(id)) throw workerError(WorkerError.cancelled, "cancelled");
+    throwIfCancelled(id);
     const out = step();
     if (out.type === "done") return out;
     onStep(out);
@@ -117,8 +125,9 @@ function requireEngine() {
   return engine;
 }
 
-function requireWriter() {
-  if (!writer) throw workerError(WorkerError.noStore, "no store is set: send setStore first");
+function requireStore(key = DEFAULT_STORE) {
+  const writer = stores.get(key);
+  if (!writer) throw workerError(WorkerError.noStore, `no store '${key}' is set: send setStore first`);
   return writer;
 }
 
@@ -141,11 +150,11 @@ async function generate(id, request, emit) {
   }
 }
 
-async function warmup(id, kinds) {
-  const w = requireWriter();
+async function warmup(id, { kinds, store }) {
+  const writer = requireStore(store);
   let tokens = 0;
   for (const kind of kinds) {
-    const generation = requireEngine().warmup(w.warmupPrompt(engine, kind));
+    const generation = requireEngine().warmup(writer.warmupPrompt(engine, kind));
     try {
       const done = await runSteps(id, () => engine.step(generation), () => {});
       tokens += done.promptTokens;
@@ -156,8 +165,11 @@ async function warmup(id, kinds) {
   return { prompts: kinds.length, tokens };
 }
 
-async function write(id, start, emit) {
-  const task = start(requireWriter(), requireEngine());
+async function write(id, { store, model }, start, emit) {
+  const writer = requireStore(store);
+  if (model) await ensureModel(id, model, emit);
+  throwIfCancelled(id);
+  const task = start(writer, requireEngine());
   try {
     const done = await runSteps(id, () => task.step(engine), emit);
     return done.result;
@@ -169,19 +181,30 @@ async function write(id, start, emit) {
 const handlers = {
   [Kind.version]: () => ({ version: wasm.version() }),
   [Kind.inspectModel]: ({ bytes }) => wasm.inspectModel(new Uint8Array(bytes)),
-  [Kind.loadModel]: (payload, emit) => loadModel(payload, emit),
-  [Kind.generate]: (payload, emit, id) => generate(id, payload, emit),
-  [Kind.setStore]: ({ catalog, brand }) => {
-    const next = new wasm.Writer({ catalog, brand });
-    writer?.free();
-    writer = next;
-    return { warnings: writer.warnings() };
+  [Kind.loadModel]: (payload, emit, id) => ensureModel(id, payload, emit),
+  [Kind.unloadModel]: () => {
+    const had = engine !== null;
+    unload();
+    return { unloaded: had };
   },
-  [Kind.plan]: ({ request }) => requireWriter().plan(request),
-  [Kind.warmup]: ({ kinds }, _emit, id) => warmup(id, kinds),
-  [Kind.write]: ({ request }, emit, id) => write(id, (w, e) => w.write(e, request), emit),
-  [Kind.rewrite]: ({ request }, emit, id) => write(id, (w, e) => w.rewrite(e, request), emit),
+  [Kind.generate]: (payload, emit, id) => generate(id, payload, emit),
+  [Kind.setStore]: ({ catalog, brand, store = DEFAULT_STORE }) => {
+    const next = new wasm.Writer({ catalog, brand });
+    stores.get(store)?.free();
+    stores.set(store, next);
+    return { warnings: next.warnings() };
+  },
+  [Kind.dropStore]: ({ store }) => {
+    const writer = stores.get(store);
+    writer?.free();
+    return { dropped: stores.delete(store) };
+  },
+  [Kind.plan]: ({ request, store }) => requireStore(store).plan(request),
+  [Kind.warmup]: (payload, _emit, id) => warmup(id, payload),
+  [Kind.write]: (payload, emit, id) => write(id, payload, (w, e) => w.write(e, payload.request), emit),
+  [Kind.rewrite]: (payload, emit, id) => write(id, payload, (w, e) => w.rewrite(e, payload.request), emit),
   [Kind.cancel]: ({ target }) => {
+    if (!live.has(target)) return { cancelled: false };
     cancelled.add(target);
     return { cancelled: true };
   },
@@ -191,7 +214,16 @@ for (const kind of Object.values(Kind)) {
   if (!handlers[kind]) throw new Error(`worker.js: no handler for message kind '${kind}'`);
 }
 // Kinds that take turns; the others answer at once (a cancel must not wait).
-const QUEUED = new Set([Kind.loadModel, Kind.generate, Kind.warmup, Kind.write, Kind.rewrite]);
+const QUEUED = new Set([Kind.loadModel, Kind.unloadModel, Kind.generate, Kind.warmup, Kind.write, Kind.rewrite]);
+
+// A trap leaves the instance in an unknown state (a Rust panic aborts
+// mid-borrow): report it, then stop taking requests.
+let trapped = null;
+function onTrap(error) {
+  trapped = { name: WorkerError.crashed, message: `the engine stopped: ${error.message}` };
+  self.postMessage({ fatal: trapped });
+  self.close();
+}
 
 const ready = loadBuild().then(
   (build) => {
@@ -203,7 +235,7 @@ const ready = loadBuild().then(
 );
 
 self.onmessage = async ({ data: { id, kind, ...payload } }) => {
-  const initError = await ready;
+  const initError = (await ready) ?? trapped;
   if (initError) return self.postMessage({ id, ok: false, error: initError });
   const handler = Object.hasOwn(handlers, kind) ? handlers[kind] : null;
   if (!handler) {
@@ -211,13 +243,26 @@ self.onmessage = async ({ data: { id, kind, ...payload } }) => {
   }
   const emit = (event) => self.postMessage({ id, event });
   const run = async () => {
+    if (trapped) return self.postMessage({ id, ok: false, error: trapped });
     try {
+      if (QUEUED.has(kind)) {
+        self.postMessage({ id, started: true });
+        throwIfCancelled(id);
+      }
       self.postMessage({ id, ok: true, value: await handler(payload, emit, id) });
     } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        self.postMessage({ id, ok: false, error: { name: WorkerError.crashed, message: `the engine stopped: ${e.message}` } });
+        return onTrap(e);
+      }
       self.postMessage({ id, ok: false, error: errorToWire(e) });
+    } finally {
+      live.delete(id);
+      cancelled.delete(id);
     }
   };
   if (QUEUED.has(kind)) {
+    live.add(id);
     queue = queue.then(run);
     await queue;
   } else {

@@ -20,7 +20,7 @@ after(async () => {
 test("a banner is written for a fixture profile, checked, and a write can be cancelled", async () => {
   const page = await browser.newPage();
   const problems = watchPage(page);
-  await page.goto(server.url);
+  await page.goto(`${server.url}playground.html`);
   await page.waitForSelector("body[data-state=idle]");
   const out = await page.evaluate(async () => {
     const { WorkerClient, Kind } = await import("./client.js");

@@ -1,7 +1,8 @@
-// The demo page: the worker downloads the default model with a byte-accurate
-// progress bar (bytes go straight into the engine as they arrive), then the
-// page streams a completion token by token, with a Stop button. Everything
-// shown is set with textContent, never as HTML.
+// The playground (playground.html): raw completions, no marketing pipeline.
+// The worker downloads the default model with a byte-accurate progress bar
+// (bytes go straight into the engine as they arrive), then the page streams a
+// completion token by token, with a Stop button. Everything shown is set with
+// textContent, never as HTML.
 import { WorkerClient, Kind } from "./client.js";
 
 const $ = (id) => document.getElementById(id);

@@ -1,4 +1,4 @@
-// The demo page end to end in headless Chromium, under the server's CSP: the
+// The playground page (playground.html) end to end in headless Chromium, under the server's CSP: the
 // worker downloads the real model with a byte-accurate progress bar, loads it
 // as the bytes arrive, streams a completion token by token, stops on
 // request, and nothing is reported as wrong.
@@ -39,7 +39,7 @@ async function openDemo() {
       }
     }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-loaded"] });
   });
-  const response = await page.goto(server.url);
+  const response = await page.goto(`${server.url}playground.html`);
   assert.equal(response.status(), 200);
   await page.waitForSelector("body[data-state=idle]", { timeout: 30_000 });
   return { page, problems, response };
