@@ -85,7 +85,12 @@ setup_node() {
 setup_model() {
     have python3 || apt_install python3 python3-pip
     python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
-    python3 "$ROOT/scripts/models.py" fetch >/dev/null
+    # Every model in www/models.json: the tests check each one against llama.cpp.
+    local file
+    for file in $(python3 -c 'import json, sys; print(*(m["file"] for m in json.load(open(sys.argv[1]))["models"]))' \
+        "$ROOT/www/models.json"); do
+        python3 "$ROOT/scripts/models.py" fetch "$file" >/dev/null
+    done
 }
 
 main() {

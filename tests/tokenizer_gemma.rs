@@ -2,10 +2,12 @@
 //! llama.cpp on Gemma 3 270M, with the same 200+ strings as the SmolLM2 test
 //! (tests/data/gemma3-270m-tokenizer-extra.json, from scripts/reference/).
 //!
-//! Gemma is not the default model, so this test is ignored unless asked for:
-//! `BANNERET_GEMMA_MODEL=/path/gemma-3-270m-q4_k_m.gguf cargo test --test tokenizer_gemma -- --ignored`
-//! (the GGUF comes from PyPI, see MODELS.md). When asked for, a missing model fails.
+//! The model comes from `BANNERET_GEMMA_MODEL`, else the cache `make model`
+//! fills (www/models.json); a missing model fails the test.
 #![cfg(not(target_arch = "wasm32"))]
+
+#[path = "gemma3_support/mod.rs"]
+mod gemma3_support;
 
 use banneret::gguf;
 use banneret::tokenizer::Tokenizer;
@@ -19,12 +21,8 @@ fn ids(v: &serde_json::Value) -> Vec<u32> {
 }
 
 #[test]
-#[ignore = "needs the Gemma 3 270M GGUF: set BANNERET_GEMMA_MODEL and run with --ignored"]
 fn gemma3_tokenizes_like_llama_cpp() {
-    let path = std::env::var("BANNERET_GEMMA_MODEL").expect(
-        "set BANNERET_GEMMA_MODEL to gemma-3-270m-q4_k_m.gguf (see MODELS.md for the PyPI wheels)",
-    );
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let bytes = gemma3_support::model_bytes();
     let md = gguf::parse_complete(&bytes).expect("parse GGUF").metadata;
     let t0 = std::time::Instant::now();
     let tok = Tokenizer::from_metadata(&md).expect("tokenizer");
