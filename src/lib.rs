@@ -6,7 +6,8 @@
 //!   the transformer forward pass, streaming load.
 //! - [`tokenizer`], [`chat`], [`sampling`], [`engine`]: text to tokens and
 //!   back, chat templates, sampling, and the generation loop behind
-//!   [`textgen::TextGenerator`].
+//!   [`textgen::TextGenerator`]; [`languages`], which languages each model
+//!   family writes.
 //! - `marketing`: visitor profile, catalog, brand, ideate → create → optimize
 //!   (knows only [`textgen`]).
 //! - `cli` (native) and `wasm` (browser): the two front doors.
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod gguf;
+pub mod languages;
 pub mod loader;
 pub mod marketing;
 pub mod model;

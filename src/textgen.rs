@@ -19,13 +19,22 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn system(content: impl Into<String>) -> Self {
-        Self { role: "system".into(), content: content.into() }
+        Self {
+            role: "system".into(),
+            content: content.into(),
+        }
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Self { role: "user".into(), content: content.into() }
+        Self {
+            role: "user".into(),
+            content: content.into(),
+        }
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self { role: "assistant".into(), content: content.into() }
+        Self {
+            role: "assistant".into(),
+            content: content.into(),
+        }
     }
 }
 
@@ -95,10 +104,19 @@ impl GenerationOptions {
     pub fn validate(&self) -> Result<()> {
         let bad = |field: &str, reason: String| Err(Error::invalid_request(field, reason));
         if self.max_new_tokens == 0 || self.max_new_tokens > MAX_NEW_TOKENS_LIMIT {
-            return bad("max_new_tokens", format!("must be 1..={MAX_NEW_TOKENS_LIMIT}, got {}", self.max_new_tokens));
+            return bad(
+                "max_new_tokens",
+                format!(
+                    "must be 1..={MAX_NEW_TOKENS_LIMIT}, got {}",
+                    self.max_new_tokens
+                ),
+            );
         }
         if !self.temperature.is_finite() || self.temperature < 0.0 || self.temperature > 100.0 {
-            return bad("temperature", format!("must be 0..=100, got {}", self.temperature));
+            return bad(
+                "temperature",
+                format!("must be 0..=100, got {}", self.temperature),
+            );
         }
         if !self.top_p.is_finite() || self.top_p <= 0.0 || self.top_p > 1.0 {
             return bad("top_p", format!("must be in (0, 1], got {}", self.top_p));
@@ -118,18 +136,30 @@ impl GenerationOptions {
         if self.num_return_sequences == 0 || self.num_return_sequences > MAX_RETURN_SEQUENCES {
             return bad(
                 "num_return_sequences",
-                format!("must be 1..={MAX_RETURN_SEQUENCES}, got {}", self.num_return_sequences),
+                format!(
+                    "must be 1..={MAX_RETURN_SEQUENCES}, got {}",
+                    self.num_return_sequences
+                ),
             );
         }
         if self.stop.len() > MAX_STOP_STRINGS {
-            return bad("stop", format!("at most {MAX_STOP_STRINGS} strings, got {}", self.stop.len()));
+            return bad(
+                "stop",
+                format!(
+                    "at most {MAX_STOP_STRINGS} strings, got {}",
+                    self.stop.len()
+                ),
+            );
         }
         for s in &self.stop {
             if s.is_empty() {
                 return bad("stop", "stop strings must not be empty".into());
             }
             if s.chars().count() > MAX_STOP_STRING_CHARS {
-                return bad("stop", format!("stop strings are at most {MAX_STOP_STRING_CHARS} characters"));
+                return bad(
+                    "stop",
+                    format!("stop strings are at most {MAX_STOP_STRING_CHARS} characters"),
+                );
             }
         }
         Ok(())
@@ -183,6 +213,18 @@ pub trait TextGenerator {
     /// Renders messages with the model's own chat template, ending with the
     /// assistant turn's opening so the model writes the reply.
     fn render_chat(&self, messages: &[ChatMessage]) -> Result<String>;
+
+    /// Whether [`render_chat`](Self::render_chat) works: `false` for base
+    /// models, which are prompted with plain completion documents instead.
+    fn has_chat_template(&self) -> bool {
+        true
+    }
+
+    /// Primary language subtags the model writes copy in (the one table,
+    /// [`crate::languages`]).
+    fn languages(&self) -> Vec<String> {
+        crate::languages::default_languages()
+    }
 
     /// Tokenizes the prompt (chat markers parsed as special tokens) and
     /// prepares `options.num_return_sequences` sequences.

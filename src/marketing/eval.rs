@@ -1,5 +1,6 @@
 //! Evaluation over a store: every profile through every content kind, one
-//! row per request (all checks passed?, source, featured item, copy), and
+//! row per request (all checks passed?, source, language, featured item,
+//! copy), and
 //! totals — pass rate, model vs fallback, and personalized profiles that got
 //! identical copy. Store-agnostic: what the featured item *should* be is for
 //! the reader (or a test) to judge. The CLI's `eval` prints [`EvalReport::table`].
@@ -22,6 +23,8 @@ pub struct EvalRow {
     pub pass: bool,
     pub source: Source,
     pub personalized: bool,
+    /// Language the copy is in (after any fallback to the default).
+    pub language: String,
     pub featured: Vec<String>,
     pub angle: super::ideate::Angle,
     pub copy: CopyFields,
@@ -56,6 +59,7 @@ fn row(profile: &str, r: &WriteResult) -> EvalRow {
         pass: !r.checks.is_empty() && r.checks.iter().all(|c| c.pass),
         source: r.source,
         personalized: r.personalized,
+        language: r.language.clone(),
         featured: r.plan.featured.clone(),
         angle: r.plan.angle,
         copy: r.copy.clone(),
@@ -119,8 +123,8 @@ impl EvalReport {
     pub fn table(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!(
-            "{:<26} {:<14} {:<5} {:<8} {:<5} {:<22} {}\n",
-            "profile", "kind", "pass", "source", "pers", "featured", "copy"
+            "{:<26} {:<14} {:<5} {:<8} {:<5} {:<4} {:<22} {}\n",
+            "profile", "kind", "pass", "source", "pers", "lang", "featured", "copy"
         ));
         for r in &self.rows {
             let copy = r
@@ -130,7 +134,7 @@ impl EvalReport {
                 .collect::<Vec<_>>()
                 .join(" | ");
             out.push_str(&format!(
-                "{:<26} {:<14} {:<5} {:<8} {:<5} {:<22} {}\n",
+                "{:<26} {:<14} {:<5} {:<8} {:<5} {:<4} {:<22} {}\n",
                 r.profile,
                 r.kind.name(),
                 if r.pass { "yes" } else { "NO" },
@@ -139,6 +143,7 @@ impl EvalReport {
                     Source::Fallback => "fallback",
                 },
                 if r.personalized { "yes" } else { "no" },
+                r.language,
                 r.featured.join(","),
                 copy
             ));

@@ -1,6 +1,7 @@
 //! The pipeline as a step-wise job, so a Web Worker can stream tokens and
 //! abandon a request between any two of them: [`Writer::start`] ideates and
-//! renders the prompt, each [`WriteJob::step`] advances the generator by one
+//! renders the prompt (chat turns, or a few-shot completion document for a
+//! base model: completion.rs), each [`WriteJob::step`] advances the generator by one
 //! token (or finishes an attempt: parse, check, repair, regenerate with new
 //! seeds when nothing passed), and the last step yields the [`WriteResult`].
 //! Dropping the job cancels it. [`Writer::write`] runs one to the end.
@@ -9,6 +10,7 @@ use web_time::Instant;
 
 use super::brand::Brand;
 use super::checks::{self, CheckContext, EchoGuard};
+use super::completion;
 use super::date;
 use super::facts::FactSheet;
 use super::fallback;
@@ -44,7 +46,8 @@ const REPAIR_ROUNDS: usize = 2;
 /// What the generator can do, as far as the pipeline cares.
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
-    /// Languages the generator writes (primary subtags).
+    /// Languages the generator writes (primary subtags); empty, the default,
+    /// takes them from the generator ([`TextGenerator::languages`]).
     pub languages: Vec<String>,
     /// Used when the visitor's language is not among them.
     pub default_language: String,
@@ -54,7 +57,7 @@ pub struct WriterConfig {
 impl Default for WriterConfig {
     fn default() -> Self {
         WriterConfig {
-            languages: vec!["en".into()],
+            languages: Vec::new(),
             default_language: "en".into(),
             language_check: lang::script_check,
         }
@@ -212,18 +215,25 @@ impl Writer {
         &self.config
     }
 
-    fn prepare(&self, request: &WriteRequest) -> Result<Prepared> {
+    /// The languages to resolve a locale against: the configured ones, else
+    /// the generator's (the default language alone when there is none).
+    fn languages(&self, generator: Option<Vec<String>>) -> Vec<String> {
+        match generator {
+            _ if !self.config.languages.is_empty() => self.config.languages.clone(),
+            Some(g) => g,
+            None => vec![self.config.default_language.clone()],
+        }
+    }
+
+    fn prepare(&self, request: &WriteRequest, languages: &[String]) -> Result<Prepared> {
         request.validate()?;
         let catalog = &self.store.catalog;
         let brand = &self.store.brand;
         let mut w = Warnings::from_vec(self.store.warnings.clone());
         let profile = Profile::from_value(request.profile.as_ref(), catalog, &mut w)?;
         let requested = request.locale.as_deref().or(profile.locale.as_deref());
-        let (language, fell_back) = lang::resolve(
-            requested,
-            &self.config.languages,
-            &self.config.default_language,
-        );
+        let (language, fell_back) =
+            lang::resolve(requested, languages, &self.config.default_language);
         if let Some(why) = fell_back {
             w.push(
                 if request.locale.is_some() {
@@ -297,8 +307,21 @@ impl Writer {
     /// engine's warm-up means a write only reads its visitor-specific tail.
     /// Found as the common beginning of two prompts that differ only in the
     /// last turn, so it holds for any chat template.
-    pub fn warmup_prompt<G: TextGenerator>(&self, kind: ContentKind, generator: &G) -> Result<String> {
-        let prepared = self.prepare(&WriteRequest::new(kind))?;
+    pub fn warmup_prompt<G: TextGenerator>(
+        &self,
+        kind: ContentKind,
+        generator: &G,
+    ) -> Result<String> {
+        let prepared = self.prepare(
+            &WriteRequest::new(kind),
+            &self.languages(Some(generator.languages())),
+        )?;
+        if !generator.has_chat_template() {
+            return Ok(completion::document_header(
+                &prepared.plan.language,
+                self.store.name(),
+            ));
+        }
         let mut messages = prompt::messages(kind, &prepared.plan, &self.voice());
         let render = |last: &str, messages: &mut Vec<crate::textgen::ChatMessage>| {
             if let Some(m) = messages.last_mut() {
@@ -308,13 +331,17 @@ impl Writer {
         };
         let a = render("A", &mut messages)?;
         let b = render("B", &mut messages)?;
-        let common = a.char_indices().zip(b.chars()).find(|((_, x), y)| x != y).map_or(a.len(), |((i, _), _)| i);
+        let common = a
+            .char_indices()
+            .zip(b.chars())
+            .find(|((_, x), y)| x != y)
+            .map_or(a.len(), |((i, _), _)| i);
         Ok(a[..common].to_string())
     }
 
     /// Ideation only: the plan (and input warnings) a request would use.
     pub fn plan(&self, request: &WriteRequest) -> Result<(Plan, Vec<Warning>)> {
-        let p = self.prepare(request)?;
+        let p = self.prepare(request, &self.languages(None))?;
         Ok((p.plan, p.warnings))
     }
 
@@ -325,22 +352,32 @@ impl Writer {
         generator: &G,
     ) -> Result<WriteJob<G>> {
         let started = Instant::now();
-        let prepared = self.prepare(request)?;
+        let prepared = self.prepare(request, &self.languages(Some(generator.languages())))?;
         let ideate_ms = ms(started);
         let brand = &self.store.brand;
         let plan = prepared.plan;
-        let messages = prompt::messages(request.kind, &plan, &self.voice());
         let prefill = prompt::prefill(request.kind);
-        let prompt = generator.render_chat(&messages)? + &prefill;
+        let mut options =
+            base_options(request.kind, request.num_return_sequences, &request.options)?;
+        let prompt = if generator.has_chat_template() {
+            generator.render_chat(&prompt::messages(request.kind, &plan, &self.voice()))?
+        } else {
+            options
+                .stop
+                .extend(completion::stop_strings(&plan.language));
+            completion::document(request.kind, &plan, &self.store.catalog, self.store.name())
+        } + &prefill;
         let topic = checks::topic_stems(&plan, self.store.name());
-        let fallback_copy = fallback::compose(
-            request.kind,
-            &plan,
-            self.store.name(),
-            &brand.banned_phrases,
-            &brand.required_terms,
-        );
-        let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
+        let fallback_copy = completion::localized_fallback(request.kind, &plan, self.store.name())
+            .unwrap_or_else(|| {
+                fallback::compose(
+                    request.kind,
+                    &plan,
+                    self.store.name(),
+                    &brand.banned_phrases,
+                    &brand.required_terms,
+                )
+            });
         let seed = request.seed.unwrap_or_else(|| {
             let angle = serde_json::to_string(&plan.angle).unwrap_or_default();
             let mut parts = vec![
@@ -394,7 +431,7 @@ impl Writer {
         let mut w = Warnings::from_vec(self.store.warnings.clone());
         let (language, fell_back) = lang::resolve(
             request.locale.as_deref(),
-            &self.config.languages,
+            &self.languages(Some(generator.languages())),
             &self.config.default_language,
         );
         if let Some(why) = fell_back {
@@ -536,12 +573,19 @@ fn answer_complete(kind: ContentKind, prefill: &str, partial: &str) -> bool {
     for field in kind.fields() {
         let label = format!("{}:", field.label);
         let at_line_start = |i: usize| i == 0 || text[..i].ends_with('\n');
-        let Some(pos) = text.match_indices(&label).map(|(i, _)| i).find(|&i| at_line_start(i)) else {
+        let Some(pos) = text
+            .match_indices(&label)
+            .map(|(i, _)| i)
+            .find(|&i| at_line_start(i))
+        else {
             return false;
         };
         last_end = last_end.max(pos + label.len());
     }
-    text[last_end..].trim_start_matches([' ', '\t']).split_once('\n').is_some_and(|(line, _)| !line.trim().is_empty())
+    text[last_end..]
+        .trim_start_matches([' ', '\t'])
+        .split_once('\n')
+        .is_some_and(|(line, _)| !line.trim().is_empty())
 }
 
 /// Writes one piece of copy with the default configuration.

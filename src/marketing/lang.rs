@@ -2,8 +2,10 @@
 //! language comes from the request's locale, else the profile's; one the
 //! generator cannot write falls back to the writer's default, and the result
 //! says so. The default check is script detection (enough for CJK, Cyrillic,
-//! Greek, ...; for Latin-script languages it only rejects other scripts); a
-//! finer detector plugs in through [`LanguageCheck`].
+//! Greek, ...), plus for Latin-script languages a light function-word vote
+//! (English copy asked for in German fails; product names, having no
+//! function words, do not count); a finer detector plugs in through
+//! [`LanguageCheck`].
 
 use super::text::is_cjk;
 
@@ -89,6 +91,98 @@ fn expected_script(language: &str) -> Script {
     }
 }
 
+/// Function words that tell Latin-script languages apart: frequent in copy,
+/// and each in one list only (words shared across them — "in", "de", "du",
+/// "des", "es", "tu", "was", "on" — are left out).
+const FUNCTION_WORDS: &[(&str, &[&str])] = &[
+    (
+        "en",
+        &[
+            "the", "and", "with", "for", "your", "you", "now", "our", "of", "to", "is", "at",
+            "this", "just", "get", "from", "only",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "und",
+            "mit",
+            "für",
+            "dein",
+            "deine",
+            "dich",
+            "jetzt",
+            "nur",
+            "der",
+            "das",
+            "ist",
+            "auf",
+            "bei",
+            "von",
+            "statt",
+            "noch",
+            "wir",
+            "zum",
+            "zur",
+            "im",
+            "ein",
+            "eine",
+            "entdecken",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "le",
+            "les",
+            "et",
+            "avec",
+            "pour",
+            "votre",
+            "vos",
+            "maintenant",
+            "au",
+            "aux",
+            "est",
+            "une",
+            "sur",
+            "chez",
+            "lieu",
+            "à",
+            "découvrir",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "el", "los", "las", "y", "con", "para", "tus", "ahora", "del", "una", "por", "antes",
+            "más", "ya",
+        ],
+    ),
+];
+
+/// The light check for Latin-script languages: fails when another listed
+/// language's function words outnumber the requested one's, at least two.
+fn function_word_check(text: &str, language: &str) -> Result<(), String> {
+    let Some((_, own)) = FUNCTION_WORDS.iter().find(|(l, _)| *l == language) else {
+        return Ok(());
+    };
+    let words = super::text::words(text);
+    let hits = |list: &[&str]| words.iter().filter(|w| list.contains(&w.as_str())).count();
+    let mine = hits(own);
+    match FUNCTION_WORDS
+        .iter()
+        .filter(|(l, _)| *l != language)
+        .map(|(l, list)| (*l, hits(list)))
+        .max_by_key(|&(_, n)| n)
+    {
+        Some((other, n)) if n >= 2 && n > mine => Err(format!(
+            "reads as '{other}', not '{language}' ({n} '{other}' function words, {mine} '{language}')"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The default [`LanguageCheck`]: most words must be in the language's
 /// script — half for scripts that mix in Latin product names, 80 % for
 /// Latin. Words, not letters, are counted: each CJK character is a word, so
@@ -105,7 +199,11 @@ pub fn script_check(text: &str, language: &str) -> Result<(), String> {
     let share = scripts.iter().filter(|s| **s == want).count() as f32 / scripts.len() as f32;
     let needed = if want == Script::Latin { 0.8 } else { 0.5 };
     if share >= needed {
-        Ok(())
+        if want == Script::Latin {
+            function_word_check(text, language)
+        } else {
+            Ok(())
+        }
     } else {
         Err(format!(
             "only {:.0}% of the words are in the script of '{language}'",
@@ -146,6 +244,28 @@ mod tests {
         assert!(script_check("瑜伽垫天然橡胶", "en").is_err());
         assert!(script_check("瑜伽垫 Grounded Yoga Mat，现价 $59", "zh").is_ok());
         assert!(script_check("Grounded Yoga Mat, now $59 瑜伽", "zh").is_err());
+    }
+
+    #[test]
+    fn latin_languages_by_function_words() {
+        assert!(script_check("Ridgeline Trail Runner, jetzt nur 99 $, statt 129 $.", "de").is_ok());
+        assert!(script_check(
+            "Ridgeline Trail Runner, now just $99 for your next run",
+            "de"
+        )
+        .is_err());
+        assert!(script_check("Grounded Yoga Mat", "de").is_ok());
+        assert!(script_check(
+            "Ridgeline Trail Runner, maintenant à 99 $, au lieu de 129 $.",
+            "fr"
+        )
+        .is_ok());
+        assert!(script_check(
+            "Ridgeline Trail Runner, jetzt nur 99 $ und mit Rabatt",
+            "en"
+        )
+        .is_err());
+        assert!(script_check("Ridgeline Trail Runner, ahora 99 $, antes 129 $.", "es").is_ok());
     }
 
     #[test]

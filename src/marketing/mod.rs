@@ -11,6 +11,7 @@
 pub mod brand;
 pub mod catalog;
 pub mod checks;
+pub mod completion;
 pub mod date;
 pub mod eval;
 pub mod facts;

@@ -1,8 +1,8 @@
 //! Money and numbers in text: formatting catalog amounts for copy, and
 //! finding every amount, percentage and bare number a piece of copy states,
 //! so facts.rs can hold each one against the catalog. Amounts are compared in
-//! cents (integers); `$99`, `$99.00`, `99 USD`, `USD 99`, `€12,90` and
-//! `12.90 €` are all recognised.
+//! cents (integers); `$99`, `$99.00`, `99 USD`, `USD 99`, `€12,90`,
+//! `12.90 €` and Chinese `59美元` / `现价59元` are all recognised.
 
 /// Amount in the smallest unit we compare (hundredths).
 pub fn to_cents(amount: f64) -> i64 {
@@ -12,14 +12,14 @@ pub fn to_cents(amount: f64) -> i64 {
 /// Words and symbols that mark an amount in the given ISO 4217 currency.
 pub fn markers(code: &str) -> Vec<String> {
     let extra: &[&str] = match code {
-        "USD" => &["$", "us$", "dollar", "dollars", "bucks"],
+        "USD" => &["$", "us$", "dollar", "dollars", "bucks", "美元", "美金"],
         "CAD" => &["$", "ca$", "c$", "dollar", "dollars"],
         "AUD" => &["$", "a$", "au$", "dollar", "dollars"],
         "NZD" => &["$", "nz$", "dollar", "dollars"],
-        "EUR" => &["€", "euro", "euros"],
-        "GBP" => &["£", "pound", "pounds"],
-        "JPY" => &["¥", "円", "yen"],
-        "CNY" => &["¥", "元", "rmb", "yuan", "cn¥"],
+        "EUR" => &["€", "euro", "euros", "欧元"],
+        "GBP" => &["£", "pound", "pounds", "英镑"],
+        "JPY" => &["¥", "円", "yen", "日元"],
+        "CNY" => &["¥", "元", "rmb", "yuan", "cn¥", "人民币"],
         "CHF" => &["fr.", "franc", "francs"],
         "INR" => &["₹", "rupee", "rupees"],
         _ => &[],
@@ -111,10 +111,43 @@ fn word_before(lower: &[char], end: usize) -> String {
 
 const SYMBOLS: &[char] = &['$', '€', '£', '¥', '₹', '円', '元'];
 const WORD_MARKERS: &[&str] = &[
-    "usd", "eur", "gbp", "jpy", "cny", "chf", "cad", "aud", "nzd", "inr", "rmb", "dollars",
-    "dollar", "euros", "euro", "pounds", "pound", "bucks", "yen", "yuan", "francs", "franc",
-    "rupees", "rupee",
+    "usd",
+    "eur",
+    "gbp",
+    "jpy",
+    "cny",
+    "chf",
+    "cad",
+    "aud",
+    "nzd",
+    "inr",
+    "rmb",
+    "dollars",
+    "dollar",
+    "euros",
+    "euro",
+    "pounds",
+    "pound",
+    "bucks",
+    "yen",
+    "yuan",
+    "francs",
+    "franc",
+    "rupees",
+    "rupee",
+    "美元",
+    "美金",
+    "欧元",
+    "英镑",
+    "日元",
+    "人民币",
 ];
+
+/// A word marker is matched as a whole word; CJK ones need no boundary
+/// (Chinese writes "59美元的" without spaces).
+fn word_boundary(marker: &str, next: Option<char>) -> bool {
+    !marker.is_ascii() || next.is_none_or(|c| !c.is_alphanumeric())
+}
 
 pub(crate) fn parse_number(raw: &str) -> Option<f64> {
     let commas = raw.matches(',').count();
@@ -172,8 +205,9 @@ pub fn extract(text: &str) -> Vec<Claim> {
             continue;
         }
         // Digits glued to the end of a word ("X200") are a model code, not a
-        // number; digits before letters ("3L") are a number.
-        if i > 0 && chars[i - 1].is_alphabetic() {
+        // number; digits before letters ("3L") are a number. CJK characters
+        // are words of their own: "现价59" states 59.
+        if i > 0 && chars[i - 1].is_alphabetic() && !super::text::is_cjk(chars[i - 1]) {
             while i < chars.len() && chars[i].is_ascii_digit() {
                 i += 1;
             }
@@ -213,10 +247,7 @@ pub fn extract(text: &str) -> Vec<Claim> {
             let before: String = lower[..j].iter().collect();
             if let Some(w) = WORD_MARKERS.iter().find(|w| {
                 before.ends_with(*w)
-                    && before[..before.len() - w.len()]
-                        .chars()
-                        .last()
-                        .is_none_or(|c| !c.is_alphanumeric())
+                    && word_boundary(w, before[..before.len() - w.len()].chars().last())
             }) {
                 marker = Some(w.to_string());
                 span_start = j - w.chars().count();
@@ -241,11 +272,7 @@ pub fn extract(text: &str) -> Vec<Claim> {
                 marker = Some(chars[k].to_string());
                 span_end = k + 1;
             } else if let Some(w) = WORD_MARKERS.iter().find(|w| {
-                after.starts_with(*w)
-                    && after[w.len()..]
-                        .chars()
-                        .next()
-                        .is_none_or(|c| !c.is_alphanumeric())
+                after.starts_with(*w) && word_boundary(w, after[w.len()..].chars().next())
             }) {
                 marker = Some(w.to_string());
                 span_end = k + w.chars().count();
@@ -299,6 +326,18 @@ mod tests {
         assert_eq!(kinds("€ 1.299,00"), vec![m(129900, "€")]);
         assert_eq!(kinds("a US$5 gift"), vec![m(500, "us$")]);
         assert_eq!(kinds("save 30 dollars"), vec![m(3000, "dollars")]);
+        assert_eq!(
+            kinds("现价59美元，原价$79"),
+            vec![m(5900, "美元"), m(7900, "$")]
+        );
+        assert_eq!(kinds("仅需49元"), vec![m(4900, "元")]);
+        assert_eq!(
+            kinds("直降25%"),
+            vec![ClaimKind::Percent {
+                value: 25.0,
+                up_to: false
+            }]
+        );
     }
 
     #[test]
