@@ -1007,14 +1007,35 @@ fn a_multilingual_generator_gets_the_visitor_language() {
         .rejected
         .iter()
         .all(|x| x.failed.iter().any(|c| c.name == "language")));
-    // The English-only fallback says so honestly.
-    assert!(
-        r.warnings
-            .iter()
-            .any(|w| w.field == "fallback" && w.message.contains("language")),
-        "{:?}",
-        r.warnings
-    );
+    // The catalog-only fallback is written in Chinese too (completion.rs).
+    assert_eq!(r.source, Source::Fallback);
+    assert!(r.checks.iter().all(|c| c.pass), "{:?}", r.checks);
+    assert!(r.copy.get("subject").unwrap().contains("现价 $59"), "{:?}", r.copy);
+}
+
+#[test]
+fn a_base_model_gets_a_completion_document_in_the_visitor_language() {
+    let writer = Writer::new(store("northwind"));
+    let req = request(ContentKind::Banner, profile("northwind", "zh-yoga"));
+    let mut gen = FakeGenerator::constant(" Grounded Yoga Mat，限时特惠\nSubline: 天然橡胶，现价59美元\nCTA: 立即选购\n")
+        .base_model(&["en", "zh"]);
+    let r = writer.write(&req, &mut gen).unwrap();
+    assert_eq!(r.language, "zh");
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    let prompt = &gen.prompts[0];
+    assert!(prompt.starts_with("Northwind Outfitters 中文营销文案\n\n商品："), "{prompt}");
+    assert!(prompt.ends_with("商品：Grounded Yoga Mat\n价格：$59，原价 $79\n卖点：natural rubber; 4 mm cushioning\nHeadline:"), "{prompt}");
+    assert!(!prompt.contains("瑜伽垫 天然橡胶"), "the visitor's searches stay out of the document");
+    // Prices in Chinese text are held against the catalog like any other.
+    let wrong = " Grounded Yoga Mat，限时特惠\nSubline: 天然橡胶，现价49美元\nCTA: 立即选购\n";
+    let r = writer.write(&req, &mut FakeGenerator::constant(wrong).base_model(&["en", "zh"])).unwrap();
+    assert_eq!(r.source, Source::Fallback);
+    assert!(r.rejected.iter().all(|x| x.failed.iter().any(|c| c.name == "facts" && c.detail.as_deref().unwrap_or("").contains("49美元"))), "{:#?}", r.rejected);
+    // A language the model does not write falls back to the default, saying so.
+    let req = WriteRequest { locale: Some("th-TH".into()), ..req };
+    let r = writer.write(&req, &mut FakeGenerator::constant(" x").base_model(&["en", "zh"])).unwrap();
+    assert_eq!(r.language, "en");
+    assert!(r.warnings.iter().any(|w| w.field == "request.locale" && w.message.contains("'th'")), "{:?}", r.warnings);
 }
 
 /// Tricky fragments glued together pseudo-randomly, as model output and as

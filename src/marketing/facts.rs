@@ -720,7 +720,8 @@ impl FactSheet {
         };
         // Letter-then-digit model codes ("X200", "TR-5") must be catalog words.
         for t in &toks {
-            let starts_alpha = t.raw.chars().next().is_some_and(char::is_alphabetic);
+            // (Chinese runs on without spaces: "现价59美元" is no model code.)
+            let starts_alpha = t.raw.chars().next().is_some_and(|c| c.is_alphabetic() && !super::text::is_cjk(c));
             // All-caps codes with three or more letters are promotion codes (check_offers).
             let caps = t.raw.chars().filter(|c| c.is_ascii_uppercase()).count();
             let promo_like = caps >= 3

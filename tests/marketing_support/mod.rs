@@ -43,6 +43,8 @@ pub struct FakeGenerator {
     pub logprob: Box<dyn Fn(u32) -> f32>,
     /// Sequences the pipeline ended early with `finish_sequence`.
     pub finished_early: usize,
+    /// `Some(languages)`: a base model (no chat template) writing these.
+    pub base: Option<Vec<String>>,
 }
 
 pub struct FakeJob {
@@ -61,6 +63,7 @@ impl FakeGenerator {
     pub fn new(script: impl FnMut(&Call) -> String + 'static) -> Self {
         FakeGenerator {
             finished_early: 0,
+            base: None,
             script: Box::new(script),
             prompts: Vec::new(),
             options: Vec::new(),
@@ -70,6 +73,12 @@ impl FakeGenerator {
             fail_step: None,
             logprob: Box::new(|_| -1.0),
         }
+    }
+
+    /// A base model without a chat template that writes `languages`.
+    pub fn base_model(mut self, languages: &[&str]) -> Self {
+        self.base = Some(languages.iter().map(|l| l.to_string()).collect());
+        self
     }
 
     /// Always the same text.
@@ -184,6 +193,14 @@ impl TextGenerator for FakeGenerator {
         }
         s.push_str("<|im_start|>assistant\n");
         Ok(s)
+    }
+
+    fn has_chat_template(&self) -> bool {
+        self.base.is_none()
+    }
+
+    fn languages(&self) -> Vec<String> {
+        self.base.clone().unwrap_or_else(|| vec!["en".into()])
     }
 
     fn start(&mut self, prompt: &str, options: &GenerationOptions) -> Result<FakeJob> {
