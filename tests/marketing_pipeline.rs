@@ -1031,6 +1031,10 @@ fn a_base_model_gets_a_completion_document_in_the_visitor_language() {
     let r = writer.write(&req, &mut FakeGenerator::constant(wrong).base_model(&["en", "zh"])).unwrap();
     assert_eq!(r.source, Source::Fallback);
     assert!(r.rejected.iter().all(|x| x.failed.iter().any(|c| c.name == "facts" && c.detail.as_deref().unwrap_or("").contains("49美元"))), "{:#?}", r.rejected);
+    // ... and in their role: the regular price is not the current one.
+    let swapped = " Grounded Yoga Mat，限时特惠\nSubline: 天然橡胶，现价 $79，原价 $59\nCTA: 立即选购\n";
+    let r = writer.write(&req, &mut FakeGenerator::constant(swapped).base_model(&["en", "zh"])).unwrap();
+    assert_eq!(r.source, Source::Fallback, "{:?}", r.copy);
     // A language the model does not write falls back to the default, saying so.
     let req = WriteRequest { locale: Some("th-TH".into()), ..req };
     let r = writer.write(&req, &mut FakeGenerator::constant(" x").base_model(&["en", "zh"])).unwrap();

@@ -624,11 +624,16 @@ impl FactSheet {
         }
         let words: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
         let last = words.last().copied().unwrap_or("");
+        // German, French, Spanish and Chinese role words as completion.rs's
+        // examples write them ("statt", "au lieu de", "antes", "原价"; "jetzt
+        // nur", "现价"); Chinese runs on, so its words end the last token.
         let regular_role = before.ends_with("down from")
             || before.ends_with("reduced from")
+            || before.ends_with("au lieu de")
+            || last.ends_with("原价")
             || matches!(
                 last,
-                "was" | "regular" | "regularly" | "originally" | "usually"
+                "was" | "regular" | "regularly" | "originally" | "usually" | "statt" | "antes"
             );
         const CURRENT: &[&str] = &[
             "now",
@@ -640,8 +645,16 @@ impl FactSheet {
             "discount",
             "deal",
             "offer",
+            "jetzt",
+            "nur",
+            "maintenant",
+            "seulement",
+            "ahora",
+            "solo",
         ];
-        let current_role = !regular_role && words.iter().any(|w| CURRENT.contains(w));
+        let current_role = !regular_role
+            && (words.iter().any(|w| CURRENT.contains(w))
+                || ["现价", "仅需", "只需", "特价"].iter().any(|w| last.ends_with(w)));
         let (ok, role) = if regular_role {
             (
                 scope.iter().any(|&i| {
