@@ -289,19 +289,31 @@ pub struct WriteTask {
 struct StoreInput {
     catalog: serde_json::Value,
     brand: serde_json::Value,
+    /// The site's language for visitors whose language the model does not
+    /// write (a primary subtag or tag; default "en").
+    #[serde(default)]
+    default_language: Option<String>,
 }
 
 #[wasm_bindgen]
 impl Writer {
-    /// `{catalog, brand}` in the fixture formats (unknown fields ignored,
-    /// bad values cleaned with warnings, unusable ones rejected by name).
+    /// `{catalog, brand, default_language?}` in the fixture formats (unknown
+    /// fields ignored, bad values cleaned with warnings, unusable ones
+    /// rejected by name).
     #[wasm_bindgen(constructor)]
     pub fn new(store: JsValue) -> Result<Writer, JsError> {
         console_error_panic_hook::set_once();
         let run = || -> Result<Writer> {
             let input: StoreInput = from_js("store", store)?;
             let store = crate::marketing::Store::from_values(&input.catalog, &input.brand)?;
-            Ok(Writer { inner: crate::marketing::Writer::new(store) })
+            let mut config = crate::marketing::WriterConfig::default();
+            if let Some(tag) = input.default_language {
+                if !crate::marketing::lang::is_language_tag(&tag) {
+                    return Err(Error::invalid_request("default_language", "not a language tag such as en or de-DE"));
+                }
+                config.default_language = crate::marketing::lang::primary(&tag);
+            }
+            Ok(Writer { inner: crate::marketing::Writer::with_config(store, config) })
         };
         run().map_err(|e| js_error(&e))
     }

@@ -1,5 +1,6 @@
 // The page-side API, shaped like Chrome's Writer API: Banneret.availability(),
-// Banneret.create({ model, catalog, brand, monitor, signal }) → a writer with
+// Banneret.create({ model | models, defaultLanguage, catalog, brand, monitor,
+// signal }) → a writer with
 // write / writeStreaming / rewrite / rewriteStreaming / plan / destroy.
 // Invariants: one worker per page (every writer shares it through its request
 // queue); an aborted signal rejects with its reason (an AbortError) at once and
@@ -44,15 +45,32 @@ function browserSupport() {
 // Fields a request may take from the writer's defaults.
 const WRITE_DEFAULTS = ["kind", "goal", "tone", "locale", "date", "profile", "num_return_sequences", "seed", "max_retries", "options"];
 const REWRITE_DEFAULTS = ["kind", "locale", "num_return_sequences", "seed", "max_retries", "options"];
-const CREATE_OPTIONS = new Set(["model", "models", "catalog", "brand", "monitor", "signal", "cache", ...WRITE_DEFAULTS]);
+const CREATE_OPTIONS = new Set(["model", "models", "defaultLanguage", "catalog", "brand", "monitor", "signal", "cache", ...WRITE_DEFAULTS]);
 
 const invalid = (field, reason) => banneretError("invalid_request", `invalid request field '${field}': ${reason}`);
 
+// `models` as a map from language tags to a model, { en: url, "*": url },
+// as the list form: one entry per model, with the tags that name it.
+function fromLanguageMap(map) {
+  const byUrl = new Map();
+  for (const [tag, m] of Object.entries(map)) {
+    const d = typeof m === "string" ? { url: m } : m;
+    if (!d || typeof d !== "object" || typeof d.url !== "string") throw invalid(`models.${tag}`, "a URL string or { url, sha256?, bytes? }");
+    const entry = byUrl.get(d.url) ?? { ...d, locales: [] };
+    entry.locales.push(tag);
+    byUrl.set(d.url, entry);
+  }
+  return [...byUrl.values()];
+}
+
 // [{ url, sha256?, bytes?, locales? }] from `model` (a URL or one descriptor)
-// or `models` (a list; each model serves the locales it lists, "*" = any).
+// or `models`: a map { "en": model, "zh-TW": model, "*": model } from
+// language tags to models, or a list of descriptors, each serving the
+// locales it lists ("*" = any).
 function modelList(model, models) {
   if ((model === undefined) === (models === undefined)) throw invalid("model", "give exactly one of `model` or `models`");
-  const list = models === undefined ? [typeof model === "string" ? { url: model } : model] : models;
+  const map = models && typeof models === "object" && !Array.isArray(models);
+  const list = models === undefined ? [typeof model === "string" ? { url: model } : model] : map ? fromLanguageMap(models) : models;
   if (!Array.isArray(list) || list.length === 0) throw invalid("models", "a non-empty list of model descriptors");
   return list.map((m, i) => {
     const where = models === undefined ? "model" : `models[${i}]`;
@@ -72,20 +90,26 @@ function modelList(model, models) {
 }
 
 // The model that serves `locale`: an exact tag, then the same language, then
-// "*", then the first. (A site maps e.g. English to one model and everything
-// else to a multilingual one; a page downloads only the model it uses.)
-export function pickModel(models, locale) {
+// "*", then the site's default language's, then the first. (A site maps e.g.
+// English to one model and everything else to a multilingual one; a page
+// downloads only the model it uses.) A language the chosen model cannot
+// write gets copy in the default language, and the result's warnings say so.
+export function pickModel(models, locale, defaultLanguage = "en") {
   const tag = String(locale ?? "").toLowerCase();
   const lang = tag.split("-")[0];
   const has = (test) => models.find((m) => m.locales.some(test));
+  const fallback = String(defaultLanguage).toLowerCase().split("-")[0];
   return (
     (tag && has((l) => l === tag)) ||
     (lang && has((l) => l === lang)) ||
     (lang && has((l) => l.split("-")[0] === lang)) ||
     has((l) => l === "*") ||
+    has((l) => l.split("-")[0] === fallback) ||
     models[0]
   );
 }
+
+const LANGUAGE_TAG = /^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i;
 
 function pageLocale() {
   return document.documentElement.lang || navigator.language || "en";
@@ -107,6 +131,7 @@ export class Banneret {
   #catalog;
   #brand;
   #models;
+  #defaultLanguage;
   #locale;
   #cache;
   #defaults;
@@ -119,16 +144,16 @@ export class Banneret {
   // Use Banneret.create().
   constructor(token, options) {
     if (token !== TOKEN) throw new TypeError("Illegal constructor: use Banneret.create()");
-    ({ catalog: this.#catalog, brand: this.#brand, models: this.#models, locale: this.#locale, cache: this.#cache, defaults: this.#defaults, monitor: this.#monitor } = options);
+    ({ catalog: this.#catalog, brand: this.#brand, models: this.#models, defaultLanguage: this.#defaultLanguage, locale: this.#locale, cache: this.#cache, defaults: this.#defaults, monitor: this.#monitor } = options);
   }
 
   // "unavailable" (this browser cannot run it), "downloadable", "downloading"
   // (a create() on this page is fetching it) or "available" (in memory or in
   // the device cache). Reads no model bytes.
-  static async availability({ model, models, locale } = {}) {
+  static async availability({ model, models, locale, defaultLanguage } = {}) {
     if (browserSupport()) return "unavailable";
     if (model === undefined && models === undefined) return "downloadable";
-    const chosen = pickModel(modelList(model, models), locale ?? pageLocale());
+    const chosen = pickModel(modelList(model, models), locale ?? pageLocale(), defaultLanguage);
     if (writersPerModel.has(chosen.url) || (await isCached(chosen))) return "available";
     return loading.has(chosen.url) ? "downloading" : "downloadable";
   }
@@ -136,7 +161,7 @@ export class Banneret {
   // Downloads (or reads from the device cache) the model for `locale`, sets
   // the store, and resolves to a writer. See banneret.d.ts for the options.
   static async create(options = {}) {
-    const { model, models, catalog, brand, monitor, signal, cache = true, ...defaults } = options;
+    const { model, models, defaultLanguage = "en", catalog, brand, monitor, signal, cache = true, ...defaults } = options;
     for (const key of Object.keys(options)) if (!CREATE_OPTIONS.has(key)) throw invalid(key, "not an option of Banneret.create");
     signal?.throwIfAborted();
     const unsupported = browserSupport();
@@ -144,10 +169,11 @@ export class Banneret {
     if (!catalog || typeof catalog !== "object") throw invalid("catalog", "an object in the catalog format");
     if (!brand || typeof brand !== "object") throw invalid("brand", "an object in the brand format");
     if (monitor !== undefined && typeof monitor !== "function") throw invalid("monitor", "a function called with an EventTarget");
+    if (typeof defaultLanguage !== "string" || !LANGUAGE_TAG.test(defaultLanguage)) throw invalid("defaultLanguage", 'a language tag such as "en" or "de-DE"');
     const list = modelList(model, models);
     const target = new EventTarget();
     monitor?.(target);
-    const writer = new Banneret(TOKEN, { catalog, brand, models: list, locale: defaults.locale ?? pageLocale(), cache: cache !== false, defaults, monitor: target });
+    const writer = new Banneret(TOKEN, { catalog, brand, models: list, defaultLanguage, locale: defaults.locale ?? pageLocale(), cache: cache !== false, defaults, monitor: target });
     try {
       await writer.#start(signal);
     } catch (e) {
@@ -185,7 +211,7 @@ export class Banneret {
   }
 
   async #start(signal) {
-    const model = pickModel(this.#models, this.#locale);
+    const model = pickModel(this.#models, this.#locale, this.#defaultLanguage);
     track(loading, model.url, +1);
     try {
       await this.#ensureStore(signal);
@@ -201,7 +227,7 @@ export class Banneret {
   async #ensureStore(signal) {
     const generation = shared().generation;
     if (this.#storeGeneration === generation) return;
-    const { warnings } = await this.#call(Kind.setStore, { store: this.#store, catalog: this.#catalog, brand: this.#brand }, { signal });
+    const { warnings } = await this.#call(Kind.setStore, { store: this.#store, catalog: this.#catalog, brand: this.#brand, default_language: this.#defaultLanguage }, { signal });
     this.#warnings = warnings;
     this.#storeGeneration = generation;
   }
@@ -244,7 +270,7 @@ export class Banneret {
   // because the worker died is sent once more.
   async #run(kind, request, { signal, onEvent }) {
     const locale = request.locale ?? request.profile?.locale ?? this.#locale;
-    const model = pickModel(this.#models, locale);
+    const model = pickModel(this.#models, locale, this.#defaultLanguage);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.#ensureStore(signal);

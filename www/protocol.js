@@ -33,7 +33,9 @@ export const Kind = Object.freeze({
   // payload: { prompt | messages, options } → events { type: "token", sequence, text,
   // promptRead, promptTokens } → value: { completions, promptTokens, timings }
   generate: "generate",
-  // payload: { catalog, brand, store? } (fixture formats) → value: { warnings } (what cleaning changed)
+  // payload: { catalog, brand, default_language?, store? } (fixture formats; default_language:
+  // the copy's language when the model cannot write the visitor's, "en" when left out)
+  // → value: { warnings } (what cleaning changed)
   setStore: "setStore",
   // payload: { kinds: ["banner", ...], store? } → value: { prompts, tokens } after reading each
   // kind's visitor-independent prompt beginning into the engine's prompt cache (writes then read

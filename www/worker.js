@@ -188,8 +188,8 @@ const handlers = {
     return { unloaded: had };
   },
   [Kind.generate]: (payload, emit, id) => generate(id, payload, emit),
-  [Kind.setStore]: ({ catalog, brand, store = DEFAULT_STORE }) => {
-    const next = new wasm.Writer({ catalog, brand });
+  [Kind.setStore]: ({ catalog, brand, default_language, store = DEFAULT_STORE }) => {
+    const next = new wasm.Writer(default_language === undefined ? { catalog, brand } : { catalog, brand, default_language });
     stores.get(store)?.free();
     stores.set(store, next);
     return { warnings: next.warnings() };
