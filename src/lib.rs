@@ -18,6 +18,8 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod gguf;
+#[cfg(target_arch = "wasm32")]
+pub mod heap;
 pub mod languages;
 pub mod loader;
 pub mod marketing;
@@ -30,3 +32,7 @@ pub mod tokenizer;
 pub mod wasm;
 
 pub use error::{Error, Result};
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: heap::CountingAllocator = heap::CountingAllocator;

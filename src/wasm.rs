@@ -45,6 +45,13 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
+/// Heap bytes in use now (allocated, not yet freed): with the linear memory's
+/// size, what a leak test samples.
+#[wasm_bindgen(js_name = heapBytes)]
+pub fn heap_bytes() -> f64 {
+    crate::heap::live_bytes() as f64
+}
+
 /// What [`inspect_model`] reports about a GGUF file.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

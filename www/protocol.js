@@ -57,8 +57,9 @@ export const Kind = Object.freeze({
   // queued) → value: { cancelled: bool } (false when the target is not known or already
   // answered); the target then fails with WorkerError.cancelled
   cancel: "cancel",
-  // payload: {} → value: { wasmMemoryBytes } (current size of the wasm linear memory;
-  // it only grows, so after a workload it is that workload's peak)
+  // payload: {} → value: { wasmMemoryBytes, heapBytes } (the size of the wasm linear
+  // memory: it only grows, so after a workload it is that workload's peak; and the heap
+  // bytes allocated and not freed now, which show a leak the size would hide)
   memory: "memory",
 });
 

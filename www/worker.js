@@ -208,7 +208,7 @@ const handlers = {
     cancelled.add(target);
     return { cancelled: true };
   },
-  [Kind.memory]: () => ({ wasmMemoryBytes: instance.memory.buffer.byteLength }),
+  [Kind.memory]: () => ({ wasmMemoryBytes: instance.memory.buffer.byteLength, heapBytes: wasm.heapBytes() }),
 };
 for (const kind of Object.values(Kind)) {
   if (!handlers[kind]) throw new Error(`worker.js: no handler for message kind '${kind}'`);
