@@ -168,11 +168,28 @@ export interface DownloadProgressEvent extends ProgressEvent<EventTarget> {
   readonly source: "network" | "cache" | "memory";
 }
 
+/**
+ * Which model serves which language: language tags (or primary subtags) to a
+ * model, "*" for every language not named, e.g.
+ * `{ en: "/models/SmolLM2-135M-Instruct.Q4_1.gguf", "*": "/models/gemma-3-270m-q4_k_m.gguf" }`.
+ * A request's locale (else its profile's, else the page's) picks the model:
+ * exact tag, then language, then "*", then `defaultLanguage`'s model; only
+ * that model is downloaded.
+ */
+export type ModelsByLanguage = Record<string, string | Omit<ModelDescriptor, "locales">>;
+
 export interface CreateOptions extends Omit<WriteRequest, "profile"> {
   /** The model (give this or `models`). */
   model?: string | ModelDescriptor;
-  /** Models by language: the first whose `locales` match the locale is used. */
-  models?: ModelDescriptor[];
+  /** Models by language: a map (see ModelsByLanguage), or descriptors each listing its `locales`. */
+  models?: ModelsByLanguage | ModelDescriptor[];
+  /**
+   * The site's language (default "en"): copy is written in it when the chosen
+   * model cannot write the visitor's language (the result's `language` says
+   * which, and a warning on `request.locale`/`profile.locale` says why), and
+   * its model serves locales no entry of `models` names.
+   */
+  defaultLanguage?: string;
   /** The store's catalog and brand, in the fixture formats. */
   catalog: object;
   brand: object;
@@ -188,6 +205,10 @@ export interface CreateOptions extends Omit<WriteRequest, "profile"> {
 export interface ModelInfo {
   architecture: string;
   name?: string;
+  /** Whether it has a chat template (instruction-tuned); base models get few-shot documents. */
+  chat: boolean;
+  /** Languages it writes copy in (primary subtags, e.g. ["en", "zh", "de", "fr", "es"]). */
+  languages: string[];
   context_length: number;
   url: string;
   sha256: string;
@@ -198,7 +219,7 @@ export interface ModelInfo {
 
 export declare class Banneret {
   private constructor();
-  static availability(options?: { model?: string | ModelDescriptor; models?: ModelDescriptor[]; locale?: string }): Promise<Availability>;
+  static availability(options?: { model?: string | ModelDescriptor; models?: ModelsByLanguage | ModelDescriptor[]; locale?: string; defaultLanguage?: string }): Promise<Availability>;
   static create(options: CreateOptions): Promise<Banneret>;
   /** Removes a model from the device cache. */
   static deleteModel(model: string | ModelDescriptor): Promise<boolean>;
@@ -217,8 +238,8 @@ export declare class Banneret {
   destroy(): void;
 }
 
-/** The model of `models` that serves `locale`. */
-export declare function pickModel<M extends { locales: string[] }>(models: M[], locale?: string): M;
+/** The model of `models` (list form) that serves `locale`. */
+export declare function pickModel<M extends { locales: string[] }>(models: M[], locale?: string, defaultLanguage?: string): M;
 
 export interface BanneretSlotElement extends HTMLElement {
   readonly result: WriteResult | null;
