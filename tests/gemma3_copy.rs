@@ -36,17 +36,33 @@ fn describe(r: &WriteResult) -> String {
     let rejected: Vec<String> = r
         .rejected
         .iter()
-        .map(|x| format!("{:?} -> {:?}", x.raw, x.failed.iter().map(|c| &c.name).collect::<Vec<_>>()))
+        .map(|x| {
+            format!(
+                "{:?} -> {:?}",
+                x.raw,
+                x.failed.iter().map(|c| &c.name).collect::<Vec<_>>()
+            )
+        })
         .collect();
-    format!("copy {:?}\nfailed {failed:?}\nwarnings {:?}\nrejected {rejected:#?}", r.copy, r.warnings)
+    format!(
+        "copy {:?}\nfailed {failed:?}\nwarnings {:?}\nrejected {rejected:#?}",
+        r.copy, r.warnings
+    )
 }
 
 #[test]
 fn gemma_writes_chinese_for_the_chinese_visitor_and_german_on_request() {
     let mut engine = Engine::from_gguf_bytes(&gemma3_support::model_bytes()).unwrap();
-    assert!(!engine.has_chat_template(), "Gemma 3 270M is the base model");
+    assert!(
+        !engine.has_chat_template(),
+        "Gemma 3 270M is the base model"
+    );
     for lang in ["en", "zh", "de"] {
-        assert!(engine.languages().iter().any(|l| l == lang), "{:?}", engine.languages());
+        assert!(
+            engine.languages().iter().any(|l| l == lang),
+            "{:?}",
+            engine.languages()
+        );
     }
     let (writer, dir) = northwind();
     let zh = profile(&dir, "zh-yoga");
@@ -59,7 +75,11 @@ fn gemma_writes_chinese_for_the_chinese_visitor_and_german_on_request() {
         assert_eq!(r.source, Source::Model, "{}", describe(&r));
         assert!(r.checks.iter().all(|c| c.pass), "{}", describe(&r));
         let han = text.chars().filter(|&c| is_han(c)).count();
-        assert!(han >= 4, "Chinese copy has Han characters: {}", describe(&r));
+        assert!(
+            han >= 4,
+            "Chinese copy has Han characters: {}",
+            describe(&r)
+        );
         println!("zh {}: {:?}", kind.name(), r.copy);
     }
 
@@ -74,6 +94,10 @@ fn gemma_writes_chinese_for_the_chinese_visitor_and_german_on_request() {
         assert!(script_check(text, "de").is_ok(), "{field}: {text}");
     }
     // The light check is not a rubber stamp: the English fallback would fail it.
-    assert!(script_check("Ridgeline Trail Runner, now just $99 for your next run", "de").is_err());
+    assert!(script_check(
+        "Ridgeline Trail Runner, now just $99 for your next run",
+        "de"
+    )
+    .is_err());
     println!("de banner: {:?}", r.copy);
 }
