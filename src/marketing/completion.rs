@@ -136,6 +136,23 @@ pub const PHRASES: &[Phrases] = &[
         comma: ", ",
         stop: ".",
     },
+    Phrases {
+        language: "ja",
+        header: "{} 日本語の広告コピー",
+        product: "商品",
+        price: "価格",
+        features: "特長",
+        colon: "：",
+        sale_line: "{}（通常価格 {}）",
+        now: "今なら {}",
+        was: "通常価格 {}",
+        sale_hook: "セール中",
+        plain_hook: "あなたにおすすめ",
+        closing: "{} でお求めください。",
+        cta: ["今すぐ購入", "詳しく見る"],
+        comma: "、",
+        stop: "。",
+    },
 ];
 
 /// The phrase table for `language`, English when there is none.
@@ -276,7 +293,7 @@ pub fn localized_fallback(kind: ContentKind, plan: &Plan, store: &str) -> Option
         .map(|p| example_copy(kind, p, store, ph))
 }
 
-/// Space between sentences (none in Chinese).
+/// Space between sentences (none in Chinese and Japanese).
 fn sep(ph: &Phrases) -> &'static str {
     if ph.stop == "。" {
         ""

@@ -631,6 +631,7 @@ impl FactSheet {
             || before.ends_with("reduced from")
             || before.ends_with("au lieu de")
             || last.ends_with("原价")
+            || last.ends_with("通常価格")
             || matches!(
                 last,
                 "was" | "regular" | "regularly" | "originally" | "usually" | "statt" | "antes"
@@ -654,7 +655,7 @@ impl FactSheet {
         ];
         let current_role = !regular_role
             && (words.iter().any(|w| CURRENT.contains(w))
-                || ["现价", "仅需", "只需", "特价"].iter().any(|w| last.ends_with(w)));
+                || ["现价", "仅需", "只需", "特价", "今なら"].iter().any(|w| last.ends_with(w)));
         let (ok, role) = if regular_role {
             (
                 scope.iter().any(|&i| {

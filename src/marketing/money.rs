@@ -12,7 +12,7 @@ pub fn to_cents(amount: f64) -> i64 {
 /// Words and symbols that mark an amount in the given ISO 4217 currency.
 pub fn markers(code: &str) -> Vec<String> {
     let extra: &[&str] = match code {
-        "USD" => &["$", "us$", "dollar", "dollars", "bucks", "美元", "美金"],
+        "USD" => &["$", "us$", "dollar", "dollars", "bucks", "美元", "美金", "ドル"],
         "CAD" => &["$", "ca$", "c$", "dollar", "dollars"],
         "AUD" => &["$", "a$", "au$", "dollar", "dollars"],
         "NZD" => &["$", "nz$", "dollar", "dollars"],
@@ -331,6 +331,7 @@ mod tests {
             vec![m(5900, "美元"), m(7900, "$")]
         );
         assert_eq!(kinds("仅需49元"), vec![m(4900, "元")]);
+        assert_eq!(kinds("今なら59ドル"), vec![m(5900, "ドル")]);
         assert_eq!(
             kinds("直降25%"),
             vec![ClaimKind::Percent {
