@@ -19,9 +19,7 @@ use crate::error::{Error, Result};
 use crate::loader::Loaded;
 use crate::model::{Frozen, Model, Scratch, Segment, State};
 use crate::sampling::{log_sum_exp, Sampler};
-use crate::textgen::{
-    ChatMessage, Completion, FinishReason, GenerationOptions, StepEvent, TextGenerator,
-};
+use crate::textgen::{ChatMessage, Completion, FinishReason, GenerationOptions, StepEvent, TextGenerator};
 use crate::tokenizer::{StreamDecoder, Tokenizer};
 
 /// Prompt tokens read per `step` while prefilling: large enough for batched
@@ -123,10 +121,7 @@ impl Engine {
         let c = model.shape();
         let architecture = metadata.str("general.architecture")?.to_string();
         let info = ModelInfo {
-            languages: crate::languages::for_architecture(&architecture)
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            languages: crate::languages::for_architecture(&architecture).iter().map(|s| s.to_string()).collect(),
             architecture,
             chat: template.is_some(),
             name: metadata.opt_str("general.name")?.map(str::to_string),
@@ -135,14 +130,7 @@ impl Engine {
             layers: c.layers,
             weight_bytes: model.memory_bytes(),
         };
-        Ok(Engine {
-            model,
-            tokenizer,
-            template,
-            info,
-            prompt_cache: Vec::new(),
-            scratch: Scratch::default(),
-        })
+        Ok(Engine { model, tokenizer, template, info, prompt_cache: Vec::new(), scratch: Scratch::default() })
     }
 
     /// Loads from a complete GGUF file in memory.
@@ -165,12 +153,7 @@ impl Engine {
     /// Teacher forcing: reads `prompt` then `continuation`, and returns for
     /// each continuation token the `k` most likely tokens (id, log-probability)
     /// the model predicted at that step.
-    pub fn top_logprobs(
-        &self,
-        prompt: &[u32],
-        continuation: &[u32],
-        k: usize,
-    ) -> Result<Vec<Vec<(u32, f32)>>> {
+    pub fn top_logprobs(&self, prompt: &[u32], continuation: &[u32], k: usize) -> Result<Vec<Vec<(u32, f32)>>> {
         if prompt.is_empty() {
             return Err(Error::invalid_request("prompt_ids", "must not be empty"));
         }
@@ -178,15 +161,8 @@ impl Engine {
             return Ok(Vec::new());
         }
         let vocab = self.model.shape().vocab_size;
-        if let Some(bad) = prompt
-            .iter()
-            .chain(continuation)
-            .find(|&&t| t as usize >= vocab)
-        {
-            return Err(Error::invalid_request(
-                "ids",
-                format!("token id {bad} is outside the vocabulary of {vocab}"),
-            ));
+        if let Some(bad) = prompt.iter().chain(continuation).find(|&&t| t as usize >= vocab) {
+            return Err(Error::invalid_request("ids", format!("token id {bad} is outside the vocabulary of {vocab}")));
         }
         let mut tokens = prompt.to_vec();
         tokens.extend_from_slice(&continuation[..continuation.len() - 1]);
@@ -208,16 +184,7 @@ impl Engine {
             .prompt_cache
             .iter()
             .enumerate()
-            .map(|(i, (ids, _))| {
-                (
-                    i,
-                    ids.iter()
-                        .zip(prompt)
-                        .take_while(|(a, b)| a == b)
-                        .count()
-                        .min(prompt.len() - 1),
-                )
-            })
+            .map(|(i, (ids, _))| (i, ids.iter().zip(prompt).take_while(|(a, b)| a == b).count().min(prompt.len() - 1)))
             .max_by_key(|&(i, common)| (common, i));
         match best {
             Some((i, common)) if common > 0 => {
@@ -248,10 +215,7 @@ impl Engine {
     /// A job that only reads `prompt` into the prompt cache (no sequences):
     /// later prompts that begin the same way start from it. Step it like any job.
     pub fn start_warmup(&mut self, prompt: &str) -> Result<Job> {
-        let options = GenerationOptions {
-            num_return_sequences: 1,
-            ..GenerationOptions::greedy(1)
-        };
+        let options = GenerationOptions { num_return_sequences: 1, ..GenerationOptions::greedy(1) };
         let mut job = self.start(prompt, &options)?;
         job.sequences.clear();
         Ok(job)
@@ -263,15 +227,10 @@ impl Engine {
             job.prompt_state = Some(state);
             job.read = reused;
         }
-        let state = job
-            .prompt_state
-            .as_mut()
-            .ok_or_else(|| Error::Internal("prompt state missing".into()))?;
+        let state = job.prompt_state.as_mut().ok_or_else(|| Error::Internal("prompt state missing".into()))?;
         let end = (job.read + PREFILL_CHUNK).min(job.prompt.len());
         let tokens = &job.prompt[job.read..end];
-        let logits =
-            self.model
-                .forward_batch(&mut [Segment { tokens, state }], &mut self.scratch, false)?;
+        let logits = self.model.forward_batch(&mut [Segment { tokens, state }], &mut self.scratch, false)?;
         job.read = end;
         if end == job.prompt.len() {
             let frozen = state.freeze();
@@ -287,10 +246,7 @@ impl Engine {
     /// that continue through the model as one batch.
     fn decode_step(&mut self, job: &mut Job) -> Result<()> {
         let context = self.model.shape().context_length;
-        let frozen = job
-            .prompt_frozen
-            .clone()
-            .ok_or_else(|| Error::Internal("prompt not read".into()))?;
+        let frozen = job.prompt_frozen.clone().ok_or_else(|| Error::Internal("prompt not read".into()))?;
         let mut continuing = Vec::new();
         for (index, seq) in job.sequences.iter_mut().enumerate() {
             if seq.finished.is_some() {
@@ -322,10 +278,7 @@ impl Engine {
             };
             seq.finished = finished;
             let text = flush_text(seq, stop, finished.is_some());
-            job.pending.push_back(StepEvent::Token {
-                sequence: index,
-                text,
-            });
+            job.pending.push_back(StepEvent::Token { sequence: index, text });
             match finished {
                 // Free this sequence's own cache as soon as it is done.
                 Some(_) => seq.state = None,
@@ -335,29 +288,13 @@ impl Engine {
         if continuing.is_empty() {
             return Ok(());
         }
-        let tokens: Vec<u32> = continuing
-            .iter()
-            .map(|&i| *job.sequences[i].generated.last().unwrap_or(&0))
-            .collect();
+        let tokens: Vec<u32> = continuing.iter().map(|&i| *job.sequences[i].generated.last().unwrap_or(&0)).collect();
         let mut segments = Vec::with_capacity(continuing.len());
-        for (seq, token) in job
-            .sequences
-            .iter_mut()
-            .filter(|s| s.finished.is_none())
-            .zip(&tokens)
-        {
-            let state = seq
-                .state
-                .as_mut()
-                .ok_or_else(|| Error::Internal("sequence state missing".into()))?;
-            segments.push(Segment {
-                tokens: std::slice::from_ref(token),
-                state,
-            });
+        for (seq, token) in job.sequences.iter_mut().filter(|s| s.finished.is_none()).zip(&tokens) {
+            let state = seq.state.as_mut().ok_or_else(|| Error::Internal("sequence state missing".into()))?;
+            segments.push(Segment { tokens: std::slice::from_ref(token), state });
         }
-        let logits = self
-            .model
-            .forward_batch(&mut segments, &mut self.scratch, false)?;
+        let logits = self.model.forward_batch(&mut segments, &mut self.scratch, false)?;
         let vocab = self.model.shape().vocab_size;
         for (k, &i) in continuing.iter().enumerate() {
             job.sequences[i].logits = logits[k * vocab..(k + 1) * vocab].to_vec();
@@ -372,10 +309,7 @@ fn find_stop(text: &str, stops: &[String], from: usize) -> Option<usize> {
         .iter()
         .filter_map(|s| {
             let start = from.saturating_sub(s.len());
-            let start = (0..=start)
-                .rev()
-                .find(|&i| text.is_char_boundary(i))
-                .unwrap_or(0);
+            let start = (0..=start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
             text[start..].find(s.as_str()).map(|i| start + i)
         })
         .min()
@@ -457,10 +391,7 @@ impl TextGenerator for Engine {
         }
         let limit = self.model.shape().context_length;
         if ids.len() >= limit {
-            return Err(Error::ContextOverflow {
-                needed: ids.len() + 1,
-                limit,
-            });
+            return Err(Error::ContextOverflow { needed: ids.len() + 1, limit });
         }
         let base = options.seed.unwrap_or_else(random_seed);
         let sequences = (0..options.num_return_sequences)
@@ -513,10 +444,7 @@ impl TextGenerator for Engine {
         }
         if job.read < job.prompt.len() {
             self.prefill_step(job)?;
-            return Ok(StepEvent::Token {
-                sequence: 0,
-                text: String::new(),
-            });
+            return Ok(StepEvent::Token { sequence: 0, text: String::new() });
         }
         if job.sequences.iter().any(|s| s.finished.is_none()) {
             self.decode_step(job)?;

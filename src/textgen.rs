@@ -19,22 +19,13 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn system(content: impl Into<String>) -> Self {
-        Self {
-            role: "system".into(),
-            content: content.into(),
-        }
+        Self { role: "system".into(), content: content.into() }
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: "user".into(),
-            content: content.into(),
-        }
+        Self { role: "user".into(), content: content.into() }
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self {
-            role: "assistant".into(),
-            content: content.into(),
-        }
+        Self { role: "assistant".into(), content: content.into() }
     }
 }
 
@@ -104,19 +95,10 @@ impl GenerationOptions {
     pub fn validate(&self) -> Result<()> {
         let bad = |field: &str, reason: String| Err(Error::invalid_request(field, reason));
         if self.max_new_tokens == 0 || self.max_new_tokens > MAX_NEW_TOKENS_LIMIT {
-            return bad(
-                "max_new_tokens",
-                format!(
-                    "must be 1..={MAX_NEW_TOKENS_LIMIT}, got {}",
-                    self.max_new_tokens
-                ),
-            );
+            return bad("max_new_tokens", format!("must be 1..={MAX_NEW_TOKENS_LIMIT}, got {}", self.max_new_tokens));
         }
         if !self.temperature.is_finite() || self.temperature < 0.0 || self.temperature > 100.0 {
-            return bad(
-                "temperature",
-                format!("must be 0..=100, got {}", self.temperature),
-            );
+            return bad("temperature", format!("must be 0..=100, got {}", self.temperature));
         }
         if !self.top_p.is_finite() || self.top_p <= 0.0 || self.top_p > 1.0 {
             return bad("top_p", format!("must be in (0, 1], got {}", self.top_p));
@@ -136,30 +118,18 @@ impl GenerationOptions {
         if self.num_return_sequences == 0 || self.num_return_sequences > MAX_RETURN_SEQUENCES {
             return bad(
                 "num_return_sequences",
-                format!(
-                    "must be 1..={MAX_RETURN_SEQUENCES}, got {}",
-                    self.num_return_sequences
-                ),
+                format!("must be 1..={MAX_RETURN_SEQUENCES}, got {}", self.num_return_sequences),
             );
         }
         if self.stop.len() > MAX_STOP_STRINGS {
-            return bad(
-                "stop",
-                format!(
-                    "at most {MAX_STOP_STRINGS} strings, got {}",
-                    self.stop.len()
-                ),
-            );
+            return bad("stop", format!("at most {MAX_STOP_STRINGS} strings, got {}", self.stop.len()));
         }
         for s in &self.stop {
             if s.is_empty() {
                 return bad("stop", "stop strings must not be empty".into());
             }
             if s.chars().count() > MAX_STOP_STRING_CHARS {
-                return bad(
-                    "stop",
-                    format!("stop strings are at most {MAX_STOP_STRING_CHARS} characters"),
-                );
+                return bad("stop", format!("stop strings are at most {MAX_STOP_STRING_CHARS} characters"));
             }
         }
         Ok(())

@@ -232,8 +232,11 @@ impl Writer {
         let mut w = Warnings::from_vec(self.store.warnings.clone());
         let profile = Profile::from_value(request.profile.as_ref(), catalog, &mut w)?;
         let requested = request.locale.as_deref().or(profile.locale.as_deref());
-        let (language, fell_back) =
-            lang::resolve(requested, languages, &self.config.default_language);
+        let (language, fell_back) = lang::resolve(
+            requested,
+            languages,
+            &self.config.default_language,
+        );
         if let Some(why) = fell_back {
             w.push(
                 if request.locale.is_some() {
@@ -307,20 +310,10 @@ impl Writer {
     /// engine's warm-up means a write only reads its visitor-specific tail.
     /// Found as the common beginning of two prompts that differ only in the
     /// last turn, so it holds for any chat template.
-    pub fn warmup_prompt<G: TextGenerator>(
-        &self,
-        kind: ContentKind,
-        generator: &G,
-    ) -> Result<String> {
-        let prepared = self.prepare(
-            &WriteRequest::new(kind),
-            &self.languages(Some(generator.languages())),
-        )?;
+    pub fn warmup_prompt<G: TextGenerator>(&self, kind: ContentKind, generator: &G) -> Result<String> {
+        let prepared = self.prepare(&WriteRequest::new(kind), &self.languages(Some(generator.languages())))?;
         if !generator.has_chat_template() {
-            return Ok(completion::document_header(
-                &prepared.plan.language,
-                self.store.name(),
-            ));
+            return Ok(completion::document_header(&prepared.plan.language, self.store.name()));
         }
         let mut messages = prompt::messages(kind, &prepared.plan, &self.voice());
         let render = |last: &str, messages: &mut Vec<crate::textgen::ChatMessage>| {
@@ -331,11 +324,7 @@ impl Writer {
         };
         let a = render("A", &mut messages)?;
         let b = render("B", &mut messages)?;
-        let common = a
-            .char_indices()
-            .zip(b.chars())
-            .find(|((_, x), y)| x != y)
-            .map_or(a.len(), |((i, _), _)| i);
+        let common = a.char_indices().zip(b.chars()).find(|((_, x), y)| x != y).map_or(a.len(), |((i, _), _)| i);
         Ok(a[..common].to_string())
     }
 
@@ -357,14 +346,11 @@ impl Writer {
         let brand = &self.store.brand;
         let plan = prepared.plan;
         let prefill = prompt::prefill(request.kind);
-        let mut options =
-            base_options(request.kind, request.num_return_sequences, &request.options)?;
+        let mut options = base_options(request.kind, request.num_return_sequences, &request.options)?;
         let prompt = if generator.has_chat_template() {
             generator.render_chat(&prompt::messages(request.kind, &plan, &self.voice()))?
         } else {
-            options
-                .stop
-                .extend(completion::stop_strings(&plan.language));
+            options.stop.extend(completion::stop_strings(&plan.language));
             completion::document(request.kind, &plan, &self.store.catalog, self.store.name())
         } + &prefill;
         let topic = checks::topic_stems(&plan, self.store.name());
@@ -573,19 +559,12 @@ fn answer_complete(kind: ContentKind, prefill: &str, partial: &str) -> bool {
     for field in kind.fields() {
         let label = format!("{}:", field.label);
         let at_line_start = |i: usize| i == 0 || text[..i].ends_with('\n');
-        let Some(pos) = text
-            .match_indices(&label)
-            .map(|(i, _)| i)
-            .find(|&i| at_line_start(i))
-        else {
+        let Some(pos) = text.match_indices(&label).map(|(i, _)| i).find(|&i| at_line_start(i)) else {
             return false;
         };
         last_end = last_end.max(pos + label.len());
     }
-    text[last_end..]
-        .trim_start_matches([' ', '\t'])
-        .split_once('\n')
-        .is_some_and(|(line, _)| !line.trim().is_empty())
+    text[last_end..].trim_start_matches([' ', '\t']).split_once('\n').is_some_and(|(line, _)| !line.trim().is_empty())
 }
 
 /// Writes one piece of copy with the default configuration.

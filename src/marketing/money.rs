@@ -2,7 +2,7 @@
 //! finding every amount, percentage and bare number a piece of copy states,
 //! so facts.rs can hold each one against the catalog. Amounts are compared in
 //! cents (integers); `$99`, `$99.00`, `99 USD`, `USD 99`, `€12,90`,
-//! `12.90 €` and Chinese `59美元` / `现价59元` are all recognised.
+//! `12.90 €`, Chinese `59美元` / `现价59` and Japanese `59ドル` are all recognised.
 
 /// Amount in the smallest unit we compare (hundredths).
 pub fn to_cents(amount: f64) -> i64 {
@@ -111,36 +111,9 @@ fn word_before(lower: &[char], end: usize) -> String {
 
 const SYMBOLS: &[char] = &['$', '€', '£', '¥', '₹', '円', '元'];
 const WORD_MARKERS: &[&str] = &[
-    "usd",
-    "eur",
-    "gbp",
-    "jpy",
-    "cny",
-    "chf",
-    "cad",
-    "aud",
-    "nzd",
-    "inr",
-    "rmb",
-    "dollars",
-    "dollar",
-    "euros",
-    "euro",
-    "pounds",
-    "pound",
-    "bucks",
-    "yen",
-    "yuan",
-    "francs",
-    "franc",
-    "rupees",
-    "rupee",
-    "美元",
-    "美金",
-    "欧元",
-    "英镑",
-    "日元",
-    "人民币",
+    "usd", "eur", "gbp", "jpy", "cny", "chf", "cad", "aud", "nzd", "inr", "rmb", "dollars",
+    "dollar", "euros", "euro", "pounds", "pound", "bucks", "yen", "yuan", "francs", "franc",
+    "rupees", "rupee", "美元", "美金", "欧元", "英镑", "日元", "人民币", "ドル",
 ];
 
 /// A word marker is matched as a whole word; CJK ones need no boundary
@@ -326,19 +299,10 @@ mod tests {
         assert_eq!(kinds("€ 1.299,00"), vec![m(129900, "€")]);
         assert_eq!(kinds("a US$5 gift"), vec![m(500, "us$")]);
         assert_eq!(kinds("save 30 dollars"), vec![m(3000, "dollars")]);
-        assert_eq!(
-            kinds("现价59美元，原价$79"),
-            vec![m(5900, "美元"), m(7900, "$")]
-        );
+        assert_eq!(kinds("现价59美元，原价$79"), vec![m(5900, "美元"), m(7900, "$")]);
         assert_eq!(kinds("仅需49元"), vec![m(4900, "元")]);
         assert_eq!(kinds("今なら59ドル"), vec![m(5900, "ドル")]);
-        assert_eq!(
-            kinds("直降25%"),
-            vec![ClaimKind::Percent {
-                value: 25.0,
-                up_to: false
-            }]
-        );
+        assert_eq!(kinds("直降25%"), vec![ClaimKind::Percent { value: 25.0, up_to: false }]);
     }
 
     #[test]
