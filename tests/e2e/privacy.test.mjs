@@ -149,6 +149,8 @@ test("after a worker crash and an abort, the profile is intact, still only on th
 });
 
 test("the hostile profile runs no script, gets no markup interpreted, and its copy passes the checks", { timeout: T }, async () => {
+  await page.fill("#search-input", ""); // the whole collection shows again
+  await page.press("#search-input", "Enter");
   const from = await mark(page);
   await page.selectOption("#visitor", "injection");
   const slots = await slotsReady(page, from);

@@ -21,6 +21,7 @@ export const SCREENSHOT_DIR = (() => {
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header stays on top
   await page.screenshot({ path, fullPage: true });
   return path;
 }
