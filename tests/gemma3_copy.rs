@@ -2,6 +2,7 @@
 //! few-shot completion documents): the Northwind zh-CN visitor gets Chinese
 //! copy passing every check, and a de-DE request gets German. Model from
 //! `BANNERET_GEMMA_MODEL` (default: the `make model` cache); fails when absent.
+#![cfg(not(target_arch = "wasm32"))] // reads the model and fixtures from disk
 
 mod gemma3_support;
 
