@@ -405,6 +405,49 @@ fn invented_names_and_offers_are_rejected() {
 }
 
 #[test]
+fn weak_copy_seen_with_the_real_model_is_rejected_or_cut() {
+    // Invented words, invented quantities, claims the plan contradicts and a
+    // chatbot voice: each variant is rejected (or the bad part cut) by its check.
+    let cases = [
+        ("winter-campaign-newcomer", "Headline: Welcome to Fezeline\nSubline: The Featherlite Down Parka.\nCTA: Take a look", "Fezeline", "invented_words"),
+        ("no-consent", "Headline: Grounded Yoga Mat\nSubline: 12-day Winter Sale on the Grounded Yoga Mat.\nCTA: Take a look", "12-day", "facts"),
+        ("trail-runner", "Headline: The Ridgeline Trail Runner\nSubline: You bought this item, now $99.\nCTA: Take a look", "bought", "plan_claims"),
+        ("winter-campaign-newcomer", "Headline: Featherlite Down Parka\nSubline: Now available for a price increase.\nCTA: Take a look", "price increase", "plan_claims"),
+        ("gift-shopper", "Headline: Northwind Gift Card\nSubline: I'm so glad you reached out.\nCTA: Shop gifts", "reached out", "voice"),
+    ];
+    for (who, text, bad, check) in cases {
+        let r = write(
+            "northwind",
+            &request(ContentKind::Banner, profile("northwind", who)),
+            &mut FakeGenerator::constant(text),
+        );
+        assert!(all_checks_pass(&r), "{who}: {:?}", r.checks);
+        assert!(
+            !r.copy.joined().to_lowercase().contains(&bad.to_lowercase()),
+            "{who}: '{bad}' survived: {:?}",
+            r.copy
+        );
+        let caught = r.rejected.iter().any(|x| x.failed.iter().any(|c| c.name == check))
+            || r.alternatives.iter().any(|a| a.repairs.iter().any(|n| n.contains(bad)));
+        assert!(caught, "{who}: {check} did not catch '{bad}': {:#?} {:#?}", r.rejected, r.alternatives);
+    }
+    // The same banner passes for the visitor whose cart holds the item.
+    let text = "Headline: Your tent is waiting\nSubline: The Basecamp 2 Tent is still in your cart.\nCTA: Back to your cart";
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "cart-abandoner")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "trail-runner")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert!(!r.copy.joined().contains("in your cart"), "{:?}", r.copy);
+}
+
+#[test]
 fn copy_about_something_else_is_rejected() {
     // The worked example parroted: true, but not about the trail runner.
     let parrot = "Headline: Stay dry on every climb\nSubline: The Stormshell 3L Jacket, now $199.\nCTA: Shop the jacket";

@@ -17,6 +17,9 @@
 //!   features, tags), of an active promotion (or its end date), the store
 //!   name or the goal ("32 pages" fails even if something costs 32). "Sleeps 4" fails for the
 //!   2-person tent even though the yoga mat is 4 mm thick.
+//! - **Quantities**: a number with a unit after it ("12-day", "3 layers",
+//!   "28 litres") must come with that unit in the same texts: the Winter
+//!   Sale ending on the 12th does not make a "12-day sale".
 //! - **Names**: a run of two or more capitalized words that ends like a
 //!   product or an event ("… Jacket", "… Sale", "… Pro", "Black Friday") and
 //!   holds a word the catalog does not know, or holds a model number, must be
@@ -139,7 +142,184 @@ const UNVERIFIABLE: &[&str] = &[
     "last one",
     "one copy left",
     "only one copy",
+    "popular",
+    "fan favorite",
+    "fan favourite",
+    "customers love",
+    "everyone loves",
+    "loved by",
+    "highest quality",
+    "highest-quality",
+    "fastest",
+    "newest",
+    "brand-new",
+    "most exciting",
+    "no reviews",
+    "reviews",
+    "5 stars",
+    "five stars",
 ];
+
+/// Spellings of one unit, so "28 litres" matches the catalog's "28L".
+const UNIT_ALIASES: &[(&str, &[&str])] = &[
+    ("l", &["l", "liter", "liters", "litre", "litres", "ltr"]),
+    (
+        "ml",
+        &[
+            "ml",
+            "milliliter",
+            "milliliters",
+            "millilitre",
+            "millilitres",
+        ],
+    ),
+    (
+        "kg",
+        &["kg", "kgs", "kilo", "kilos", "kilogram", "kilograms"],
+    ),
+    ("g", &["g", "gram", "grams"]),
+    (
+        "mm",
+        &[
+            "mm",
+            "millimeter",
+            "millimeters",
+            "millimetre",
+            "millimetres",
+        ],
+    ),
+    (
+        "cm",
+        &[
+            "cm",
+            "centimeter",
+            "centimeters",
+            "centimetre",
+            "centimetres",
+        ],
+    ),
+    ("h", &["h", "hr", "hrs", "hour", "hours"]),
+    ("c", &["c", "celsius"]),
+];
+
+/// Words after a number that are not its unit ("2 for 1", "31 December").
+const NOT_UNITS: &[&str] = &[
+    "off",
+    "percent",
+    "x",
+    "st",
+    "nd",
+    "rd",
+    "th",
+    "am",
+    "pm",
+    "and",
+    "or",
+    "to",
+    "for",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "with",
+    "from",
+    "now",
+    "only",
+    "just",
+    "today",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
+fn unit_key(word: &str) -> String {
+    let w = word.to_lowercase();
+    UNIT_ALIASES
+        .iter()
+        .find(|(_, all)| all.contains(&w.as_str()))
+        .map_or_else(|| stem(&w), |(k, _)| k.to_string())
+}
+
+/// Every number followed by a unit word ("12-day", "3 layers", "28L") in
+/// `t`: (number ×100, unit key, the span as written). Amounts, percentages
+/// and digits glued to the end of a word ("X200") are not quantities.
+fn quantities(t: &str) -> Vec<(i64, String, String)> {
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let glued = i > 0 && chars[i - 1].is_alphanumeric();
+        let mut b = i;
+        while b > 0 && chars[b - 1] == ' ' {
+            b -= 1;
+        }
+        let money = b > 0 && matches!(chars[b - 1], '$' | '€' | '£' | '¥' | '₹');
+        let start = i;
+        while i < chars.len()
+            && (chars[i].is_ascii_digit()
+                || (matches!(chars[i], ',' | '.')
+                    && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())))
+        {
+            i += 1;
+        }
+        if glued || money {
+            continue;
+        }
+        let number: String = chars[start..i].iter().collect();
+        let mut j = i;
+        if j < chars.len() && matches!(chars[j], ' ' | '-') {
+            j += 1;
+        }
+        let unit_start = j;
+        while j < chars.len() && chars[j].is_alphabetic() {
+            j += 1;
+        }
+        // "3L" and "3 layers", but not "3rd-party" glued to more word.
+        if j == unit_start || chars.get(j).is_some_and(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let unit: String = chars[unit_start..j].iter().collect();
+        let lower = unit.to_lowercase();
+        if NOT_UNITS.contains(&lower.as_str()) || is_stopword(&lower) {
+            continue;
+        }
+        let Some(n) = money::parse_number(&number) else {
+            continue;
+        };
+        out.push((
+            number_key(n),
+            unit_key(&unit),
+            chars[start..j].iter().collect(),
+        ));
+    }
+    out
+}
 
 #[derive(Debug, Clone)]
 struct ProductFacts {
@@ -152,6 +332,8 @@ struct ProductFacts {
     regular: i64,
     /// Numbers its name, category, features and tags state (×100).
     numbers: HashSet<i64>,
+    /// (number, unit) pairs those texts state.
+    quantities: HashSet<(i64, String)>,
     prices: Vec<i64>,
     discounts: Vec<f64>,
     text_percents: Vec<f64>,
@@ -178,6 +360,8 @@ pub struct FactSheet {
     /// Numbers (×100) the store name, active promotions (and their end
     /// dates) and the goal state; product numbers live per product.
     numbers: HashSet<i64>,
+    /// (number, unit) pairs the store name, promotions and goal state.
+    quantities: HashSet<(i64, String)>,
     /// Lower-case words the catalog, store and goal use.
     vocab: HashSet<String>,
     vocab_stems: HashSet<String>,
@@ -251,7 +435,15 @@ fn product_facts(p: &Product) -> ProductFacts {
         .chain(p.tags.iter())
         .flat_map(|t| text_numbers(t))
         .collect();
+    let quantities = std::iter::once(&p.name)
+        .chain(p.category.iter())
+        .chain(p.features.iter())
+        .chain(p.tags.iter())
+        .flat_map(|t| quantities(t))
+        .map(|(n, u, _)| (n, u))
+        .collect();
     ProductFacts {
+        quantities,
         name_lower: p.name.to_lowercase(),
         name_words: words(&p.name),
         features: p
@@ -375,8 +567,10 @@ impl FactSheet {
         let shared = std::iter::once(catalog.store.as_str())
             .chain(active.iter().flat_map(|p| [p.text.as_str(), p.id.as_str()]))
             .chain(extra_text.iter().copied());
+        let mut shared_quantities = HashSet::new();
         for t in shared {
             numbers.extend(text_numbers(t));
+            shared_quantities.extend(quantities(t).into_iter().map(|(n, u, _)| (n, u)));
         }
         for t in &texts {
             for w in words(t) {
@@ -426,6 +620,7 @@ impl FactSheet {
             promo_percents,
             max_discount,
             numbers,
+            quantities: shared_quantities,
             vocab,
             vocab_stems,
             phrases,
@@ -446,6 +641,20 @@ impl FactSheet {
     /// Whether this word sequence occurs in catalog or store text.
     pub fn knows_phrase(&self, words_lower: &[String]) -> bool {
         self.phrases.contains(&words_lower.join(" "))
+    }
+
+    /// The catalog name word `w` is a near miss of ("featheredle" →
+    /// "featherlite"): within one edit per three letters.
+    pub fn nearest_word(&self, w: &str) -> Option<String> {
+        let w = w.to_lowercase();
+        self.name_index
+            .keys()
+            .chain(self.store_words.iter())
+            .filter(|n| n.chars().count() >= 4 && **n != w)
+            .map(|n| (super::lexicon::edit_distance(&w, n), n))
+            .filter(|(d, n)| d * 3 <= w.chars().count().max(n.chars().count()))
+            .min()
+            .map(|(_, n)| n.clone())
     }
 
     /// Indices of products the text names (full name, or a word only that
@@ -595,6 +804,25 @@ impl FactSheet {
                     rule: "claim",
                     span: claim.to_string(),
                     detail: format!("'{claim}' is a claim the catalog does not make"),
+                });
+            }
+        }
+        for (n, unit, span) in quantities(text) {
+            let number_known = self.numbers.contains(&n)
+                || scope.iter().any(|&i| self.products[i].numbers.contains(&n));
+            let pair = (n, unit);
+            let stated = self.quantities.contains(&pair)
+                || scope
+                    .iter()
+                    .any(|&i| self.products[i].quantities.contains(&pair));
+            // An unknown number is reported once, as a number.
+            if number_known && !stated {
+                out.push(Violation {
+                    rule: "quantity",
+                    detail: format!(
+                        "'{span}' is not a quantity the catalog states for the products in this copy"
+                    ),
+                    span,
                 });
             }
         }

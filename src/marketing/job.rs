@@ -676,6 +676,10 @@ impl<G: TextGenerator> WriteJob<G> {
             language: &self.plan.language,
             language_check: self.language_check,
             topic: &self.topic,
+            visitor: match &self.mode {
+                Mode::Write => checks::VisitorFacts::from_plan(&self.plan),
+                Mode::Rewrite { .. } => checks::VisitorFacts::any(),
+            },
         };
         match &self.mode {
             Mode::Write => checks::run(copy, &ctx, &[]),
