@@ -580,6 +580,14 @@ fn invented_words_quantities_claims_and_voice_seen_with_the_real_model() {
         vec!["plan_claims"]
     );
     assert_eq!(subject_fails(&nw, &tr, none, "Welcome back to the trail"), vec!["plan_claims"]);
+    // A promotion's amount only in the promotion's role.
+    assert_eq!(rules(&nw, &["NW-GC-900"], "Now $50, down from $75."), vec!["price"]);
+    assert_eq!(rules(&nw, &["NW-TN-520"], "Tents at $75."), vec!["price"]);
+    assert_eq!(
+        rules(&nw, &["NW-TN-520"], "Free shipping on orders over $75."),
+        Vec::<&str>::new()
+    );
+    assert_eq!(rules(&nw, &["NW-YG-710"], "The best and most reliable mat"), vec!["claim", "claim"]);
     // Social proof nobody can check.
     assert_eq!(rules(&nw, &tr, "A popular choice by customers"), vec!["claim"]);
     // A chat assistant's voice.

@@ -214,6 +214,8 @@ const CHAT_PHRASES: &[&str] = &[
     "i'll",
     "myself",
     "reached out",
+    "you're welcome",
+    "tell me",
     "let me know",
     "feel free",
     "happy to help",

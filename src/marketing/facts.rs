@@ -158,6 +158,13 @@ const UNVERIFIABLE: &[&str] = &[
     "reviews",
     "5 stars",
     "five stars",
+    "the best",
+    "most reliable",
+    "free returns",
+    "no returns",
+    "easy returns",
+    "warranty",
+    "money-back",
 ];
 
 /// Spellings of one unit, so "28 litres" matches the catalog's "28L".
@@ -355,6 +362,9 @@ pub struct FactSheet {
     distinctive: HashMap<String, usize>,
     in_scope: Vec<usize>,
     promo_amounts: HashSet<i64>,
+    /// The word before each promotion amount in its promotion ("over" in
+    /// "orders over $75"): the amount is the promotion's only in that role.
+    promo_amount_words: HashMap<i64, HashSet<String>>,
     promo_percents: Vec<f64>,
     max_discount: Option<f64>,
     /// Numbers (×100) the store name, active promotions (and their end
@@ -503,6 +513,7 @@ impl FactSheet {
             .filter(|p| p.active(today))
             .collect();
         let mut promo_amounts = HashSet::new();
+        let mut promo_amount_words: HashMap<i64, HashSet<String>> = HashMap::new();
         let mut promo_percents = Vec::new();
         let mut numbers = HashSet::new();
         let mut vocab = HashSet::new();
@@ -543,6 +554,9 @@ impl FactSheet {
                 match c.kind {
                     ClaimKind::Money { cents, .. } => {
                         promo_amounts.insert(cents);
+                        if let Some(w) = words(&c.before).pop() {
+                            promo_amount_words.entry(cents).or_default().insert(w);
+                        }
                     }
                     ClaimKind::Percent { value, .. } => promo_percents.push(value),
                     ClaimKind::Number(_) => {}
@@ -617,6 +631,7 @@ impl FactSheet {
             distinctive,
             in_scope,
             promo_amounts,
+            promo_amount_words,
             promo_percents,
             max_discount,
             numbers,
@@ -747,6 +762,8 @@ impl FactSheet {
                                 self.describe_amounts(scope)
                             ),
                         });
+                    } else if let Some(v) = self.promo_amount_misused(&claim.before, cents, &claim.text, &prices) {
+                        out.push(v);
                     } else if let Some(v) = self.misplaced(&claim.before, cents, &claim.text, scope)
                     {
                         out.push(v);
@@ -831,6 +848,34 @@ impl FactSheet {
         self.check_offers(text, &mut out);
         self.check_links(text, &mut out);
         out
+    }
+
+    /// A promotion's amount stated as something else: "$75" of "free shipping
+    /// on orders over $75" may follow "over", not "tents at" or "down from".
+    fn promo_amount_misused(
+        &self,
+        before: &str,
+        cents: i64,
+        span: &str,
+        prices: &HashSet<i64>,
+    ) -> Option<Violation> {
+        let roles = self.promo_amount_words.get(&cents)?;
+        if prices.contains(&cents) {
+            return None;
+        }
+        let last = words(before).pop().unwrap_or_default();
+        (!roles.contains(&last)).then(|| Violation {
+            rule: "price",
+            span: format!("{before} {span}").trim().to_string(),
+            detail: format!(
+                "'{span}' is the promotion's amount ({}), not what '{before}' says",
+                roles
+                    .iter()
+                    .map(|w| format!("{w} {span}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
     }
 
     /// A real amount in the wrong role: "now $129" or "on sale for $129"

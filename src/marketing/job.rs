@@ -28,7 +28,7 @@ use super::rewrite;
 use super::sanitize;
 use super::score;
 use super::store::Store;
-use super::text::collapse_ws;
+use super::text::{collapse_ws, words};
 use crate::error::{Error, Result};
 use crate::textgen::{Completion, GenerationOptions, StepEvent, TextGenerator};
 
@@ -123,6 +123,9 @@ pub struct WriteJob<G: TextGenerator> {
     /// Catalog-only copy for the plan: the fallback, and the filler for a
     /// variant missing a minority of its fields.
     fallback: CopyFields,
+    /// Catalog-only copy for the store-wide angle: the filler where the
+    /// fallback's text would repeat a field the model wrote.
+    fallback_alt: CopyFields,
     brand: Brand,
     language_check: LanguageCheck,
     prompt: String,
@@ -295,8 +298,9 @@ impl Writer {
     /// The part of every `kind` prompt that no visitor changes (instructions,
     /// brand voice, the worked example): reading it ahead of time with the
     /// engine's warm-up means a write only reads its visitor-specific tail.
-    /// Found as the common beginning of two prompts that differ only in the
-    /// last turn, so it holds for any chat template.
+    /// Found as the common beginning of prompts that differ in the last turn
+    /// and in the worked example's angle, so it holds for any chat template
+    /// and any visitor.
     pub fn warmup_prompt<G: TextGenerator>(&self, kind: ContentKind, generator: &G) -> Result<String> {
         let prepared = self.prepare(&WriteRequest::new(kind))?;
         let mut messages = prompt::messages(kind, &prepared.plan, &self.voice());
@@ -308,8 +312,21 @@ impl Writer {
         };
         let a = render("A", &mut messages)?;
         let b = render("B", &mut messages)?;
-        let common = a.char_indices().zip(b.chars()).find(|((_, x), y)| x != y).map_or(a.len(), |((i, _), _)| i);
-        Ok(a[..common].to_string())
+        let other_angle = Plan {
+            angle: Angle::CartReminder,
+            promotion: None,
+            ..prepared.plan.clone()
+        };
+        let mut other = prompt::messages(kind, &other_angle, &self.voice());
+        let c = render("A", &mut other)?;
+        let common = |x: &str, y: &str| {
+            x.char_indices()
+                .zip(y.chars())
+                .find(|((_, p), q)| p != q)
+                .map_or(x.len().min(y.len()), |((i, _), _)| i)
+        };
+        let end = common(&a, &b).min(common(&a, &c));
+        Ok(a[..end].to_string())
     }
 
     /// Ideation only: the plan (and input warnings) a request would use.
@@ -340,6 +357,16 @@ impl Writer {
             &brand.banned_phrases,
             &brand.required_terms,
         );
+        let fallback_alt = fallback::compose(
+            request.kind,
+            &Plan {
+                angle: Angle::Generic,
+                ..plan.clone()
+            },
+            self.store.name(),
+            &brand.banned_phrases,
+            &brand.required_terms,
+        );
         let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
         let seed = request.seed.unwrap_or_else(|| {
             let angle = serde_json::to_string(&plan.angle).unwrap_or_default();
@@ -360,6 +387,7 @@ impl Writer {
             echo: prepared.echo,
             topic,
             fallback: fallback_copy,
+            fallback_alt,
             brand: brand.clone(),
             language_check: self.config.language_check,
             prompt,
@@ -484,6 +512,7 @@ impl Writer {
             echo: EchoGuard::default().with_instructions(prompt::instruction_texts()),
             topic: Vec::new(),
             fallback: CopyFields::default(),
+            fallback_alt: CopyFields::default(),
             brand: brand.clone(),
             language_check: self.config.language_check,
             prompt,
@@ -712,8 +741,12 @@ impl<G: TextGenerator> WriteJob<G> {
                 if all_pass(&checks) {
                     break;
                 }
+                let filler;
                 let fill = match &self.mode {
-                    Mode::Write => (&self.fallback, "catalog facts"),
+                    Mode::Write => {
+                        filler = self.filler_for(&copy);
+                        (&filler, "catalog facts")
+                    }
                     Mode::Rewrite { original, .. } => (original, "the original"),
                 };
                 let notes = repair::repair(
@@ -754,6 +787,22 @@ impl<G: TextGenerator> WriteJob<G> {
                 });
             }
         }
+    }
+
+    /// The fallback's fields, each replaced by the store-wide angle's when it
+    /// would repeat a field `copy` already has ("Still in your cart" twice).
+    fn filler_for(&self, copy: &CopyFields) -> CopyFields {
+        let have: Vec<Vec<String>> = copy.iter().map(|(_, t)| words(t)).collect();
+        let mut out = self.fallback.clone();
+        for spec in self.kind.fields() {
+            let repeats = |t: &str| have.contains(&words(t));
+            if out.get(spec.name).is_some_and(repeats) {
+                if let Some(alt) = self.fallback_alt.get(spec.name).filter(|t| !repeats(t)) {
+                    out.set(spec.name, alt.to_string());
+                }
+            }
+        }
+        out
     }
 
     fn fallback_copy(&self) -> CopyFields {

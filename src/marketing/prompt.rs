@@ -9,7 +9,7 @@
 
 use super::catalog::Catalog;
 use super::fallback;
-use super::ideate::{featured_product, Angle, FeaturedProduct, Frame, Plan};
+use super::ideate::{featured_product, Angle, FeaturedProduct, Plan};
 use super::kinds::ContentKind;
 use super::request::Tone;
 use super::result::CopyFields;
@@ -179,7 +179,9 @@ pub fn task_message(kind: ContentKind, plan: &Plan) -> String {
 }
 
 /// A plan for the worked example: another in-stock product of the catalog
-/// (preferably on sale, to show how prices are written), pitched plainly.
+/// (preferably on sale, to show how prices are written), pitched with the
+/// task's own angle, frame and promotion, so a model that copies the
+/// example's shape copies the right angle ("still in your cart", "welcome").
 pub fn example_plan(catalog: &Catalog, plan: &Plan) -> Option<Plan> {
     let position = |sku: &str| {
         catalog
@@ -196,11 +198,14 @@ pub fn example_plan(catalog: &Catalog, plan: &Plan) -> Option<Plan> {
     let fp = featured_product(p, catalog, &plan.language);
     Some(Plan {
         personalized: false,
-        angle: Angle::InterestMatch,
-        frame: Frame::Fab,
+        angle: match plan.angle {
+            Angle::Rewrite => Angle::InterestMatch,
+            a => a,
+        },
+        frame: plan.frame,
         featured: vec![fp.sku.clone()],
         products: vec![fp],
-        promotion: None,
+        promotion: plan.promotion.clone(),
         keywords: p.tags.iter().take(3).cloned().collect(),
         signals: Vec::new(),
         ranking: Vec::new(),

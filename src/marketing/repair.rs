@@ -125,7 +125,15 @@ pub fn repair(
             notes.push(format!("{}: markup removed", spec.name));
         }
         let mut spans: Vec<String> = Vec::new();
-        for name in ["banned_phrases", "facts", "injection_echo", "prompt_echo"] {
+        for name in [
+            "banned_phrases",
+            "facts",
+            "invented_words",
+            "plan_claims",
+            "voice",
+            "injection_echo",
+            "prompt_echo",
+        ] {
             for c in failed(name) {
                 spans.extend(c.spans.iter().cloned());
             }
