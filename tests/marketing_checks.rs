@@ -580,6 +580,17 @@ fn invented_words_quantities_claims_and_voice_seen_with_the_real_model() {
         vec!["plan_claims"]
     );
     assert_eq!(subject_fails(&nw, &tr, none, "Welcome back to the trail"), vec!["plan_claims"]);
+    // A saving is no regular price; two prices stated together are one product's.
+    assert_eq!(rules(&nw, &tr, "Now $99, was $30"), vec!["price"]);
+    assert_eq!(rules(&nw, &tr, "Save $30: now $99, was $129"), Vec::<&str>::new());
+    let cart = ["NW-TN-520", "NW-SB-530"];
+    assert_eq!(rules(&nw, &cart, "The tent, now $189 (was $349)."), vec!["price"]);
+    assert_eq!(rules(&nw, &cart, "The tent, now $279 (was $349). The bag: $189."), Vec::<&str>::new());
+    // A fact-sheet line copied into a field is the prompt, not copy.
+    assert_eq!(
+        subject_fails(&nw, &tr, none, "Price: $99, was $129"),
+        vec!["prompt_echo"]
+    );
     // A promotion's amount only in the promotion's role.
     assert_eq!(rules(&nw, &["NW-GC-900"], "Now $50, down from $75."), vec!["price"]);
     assert_eq!(rules(&nw, &["NW-TN-520"], "Tents at $75."), vec!["price"]);

@@ -448,6 +448,43 @@ fn weak_copy_seen_with_the_real_model_is_rejected_or_cut() {
 }
 
 #[test]
+fn an_answer_that_drifts_into_the_fact_sheet_is_continued() {
+    // Seen with SmolLM2: two search-ad headlines, then a fact-sheet line.
+    let mut gen = FakeGenerator::new(|call| {
+        if call.prompt.ends_with("\nHeadline 3:") {
+            " Still in your cart\nDescription 1: The Basecamp 2 Tent: 2-person, 3-season.\nDescription 2: The Basecamp 2 Tent is still in your cart at $279.".into()
+        } else {
+            " Basecamp 2 Tent\nHeadline 2: Now $279, was $349\nTone: casual and warm".into()
+        }
+    });
+    let r = write(
+        "northwind",
+        &request(ContentKind::SearchAd, profile("northwind", "cart-abandoner")),
+        &mut gen,
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "headline_2"), "Now $279, was $349");
+    assert_eq!(field(&r, "headline_3"), "Still in your cart");
+    assert!(r.alternatives[0].repairs.is_empty(), "{:?}", r.alternatives[0].repairs);
+    let cont = gen
+        .prompts
+        .iter()
+        .find(|p| p.ends_with("\nHeadline 3:"))
+        .expect("a continuation prompt");
+    let answer = cont.rsplit("<|im_start|>assistant\n").next().unwrap();
+    assert_eq!(answer, "Headline 1: Basecamp 2 Tent\nHeadline 2: Now $279, was $349\nHeadline 3:");
+    // One continuation per variant: a second drift is rejected, not chased.
+    let mut gen = FakeGenerator::constant(" Basecamp 2 Tent\nHeadline 2: Now $279, was $349\nTone: casual");
+    let r = write(
+        "northwind",
+        &request(ContentKind::SearchAd, profile("northwind", "cart-abandoner")),
+        &mut gen,
+    );
+    assert_eq!(r.source, Source::Fallback);
+    assert!(gen.prompts.len() <= 3 * 2 * 3, "{}", gen.prompts.len());
+}
+
+#[test]
 fn copy_about_something_else_is_rejected() {
     // The worked example parroted: true, but not about the trail runner.
     let parrot = "Headline: Stay dry on every climb\nSubline: The Stormshell 3L Jacket, now $199.\nCTA: Shop the jacket";

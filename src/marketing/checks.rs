@@ -81,6 +81,13 @@ impl EchoGuard {
         if let Some(m) = super::prompt::SCAFFOLD_MARKERS.iter().find(|m| lower.contains(*m)) {
             return Some(m.to_string());
         }
+        // A field that opens with a fact-sheet label ("Price: $129, was $30").
+        if let Some(l) = super::prompt::FACT_LABELS
+            .iter()
+            .find(|l| lower.trim_start().starts_with(&l.to_lowercase()))
+        {
+            return Some(l.to_string());
+        }
         let w = words(text);
         w.windows(ECHO_RUN)
             .find(|run| self.instructions.contains(*run))

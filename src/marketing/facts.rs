@@ -843,11 +843,47 @@ impl FactSheet {
                 });
             }
         }
+        self.check_price_pairs(text, scope, &mut out);
         self.check_names(text, &mut out);
         self.check_features(text, scope, &mut out);
         self.check_offers(text, &mut out);
         self.check_links(text, &mut out);
         out
+    }
+
+    /// "now $189 (was $349)": a current and a regular price stated together
+    /// must be one product's, not the sleeping bag's price and the tent's.
+    fn check_price_pairs(&self, text: &str, scope: &[usize], out: &mut Vec<Violation>) {
+        let amounts: Vec<(i64, Option<PriceRole>, String)> = money::extract(text)
+            .into_iter()
+            .filter_map(|c| match c.kind {
+                ClaimKind::Money { cents, .. } => Some((cents, price_role(&c.before), c.text)),
+                _ => None,
+            })
+            .collect();
+        for pair in amounts.windows(2) {
+            let (current, regular) = match (&pair[0], &pair[1]) {
+                ((a, Some(PriceRole::Current), _), (b, Some(PriceRole::Regular), _))
+                | ((b, Some(PriceRole::Regular), _), (a, Some(PriceRole::Current), _)) => (*a, *b),
+                _ => continue,
+            };
+            let one_product = scope
+                .iter()
+                .any(|&i| self.products[i].current == current && self.products[i].regular == regular);
+            // Each in its role on its own (else reported as misplaced already).
+            let is_current = scope.iter().any(|&i| self.products[i].current == current);
+            let is_regular = scope.iter().any(|&i| self.products[i].regular == regular);
+            if !one_product && is_current && is_regular {
+                out.push(Violation {
+                    rule: "price",
+                    detail: format!(
+                        "'{}' and '{}' are not the current and regular price of one product",
+                        pair[0].2, pair[1].2
+                    ),
+                    span: pair[1].2.clone(),
+                });
+            }
+        }
     }
 
     /// A promotion's amount stated as something else: "$75" of "free shipping
@@ -892,29 +928,14 @@ impl FactSheet {
             self.products[i].prices.len() > 1
                 && self.products[i].regular - self.products[i].current == cents
         });
-        if self.promo_amounts.contains(&cents) || saving {
+        let role = price_role(before);
+        let regular_role = role == Some(PriceRole::Regular);
+        let current_role = role == Some(PriceRole::Current);
+        // A saving may be stated as one ("save $30"), never as "was $30".
+        if self.promo_amounts.contains(&cents) || (saving && !regular_role) {
             return None;
         }
-        let words: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
-        let last = words.last().copied().unwrap_or("");
-        let regular_role = before.ends_with("down from")
-            || before.ends_with("reduced from")
-            || matches!(
-                last,
-                "was" | "regular" | "regularly" | "originally" | "usually"
-            );
-        const CURRENT: &[&str] = &[
-            "now",
-            "only",
-            "just",
-            "today",
-            "sale",
-            "discounted",
-            "discount",
-            "deal",
-            "offer",
-        ];
-        let current_role = !regular_role && words.iter().any(|w| CURRENT.contains(w));
+        let last = before.split(' ').rfind(|w| !w.is_empty()).unwrap_or("");
         let (ok, role) = if regular_role {
             (
                 scope.iter().any(|&i| {
@@ -1242,6 +1263,45 @@ impl FactSheet {
                 });
             }
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PriceRole {
+    /// "now $99", "on sale for $99".
+    Current,
+    /// "was $129", "down from $129".
+    Regular,
+}
+
+/// The role the words before an amount give it (lower case, as
+/// [`money::Claim::before`] holds them).
+fn price_role(before: &str) -> Option<PriceRole> {
+    const CURRENT: &[&str] = &[
+        "now",
+        "only",
+        "just",
+        "today",
+        "sale",
+        "discounted",
+        "discount",
+        "deal",
+        "offer",
+    ];
+    let words: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
+    let last = words.last().copied().unwrap_or("");
+    if before.ends_with("down from")
+        || before.ends_with("reduced from")
+        || matches!(
+            last,
+            "was" | "regular" | "regularly" | "originally" | "usually"
+        )
+    {
+        Some(PriceRole::Regular)
+    } else if words.iter().any(|w| CURRENT.contains(w)) {
+        Some(PriceRole::Current)
+    } else {
+        None
     }
 }
 

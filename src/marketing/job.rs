@@ -3,6 +3,9 @@
 //! renders the prompt, each [`WriteJob::step`] advances the generator by one
 //! token (or finishes an attempt: parse, check, repair, regenerate with new
 //! seeds when nothing passed), and the last step yields the [`WriteResult`].
+//! A multi-field answer that stops short (the small model drifts back into
+//! the fact-sheet format after two search-ad headlines) is continued: its
+//! good lines plus the next missing label become a new prompt, once.
 //! Dropping the job cancels it. [`Writer::write`] runs one to the end.
 
 use web_time::Instant;
@@ -40,6 +43,8 @@ pub const MIN_P: f32 = 0.05;
 pub const REPETITION_PENALTY: f32 = 1.1;
 /// Repair rounds per variant before it is rejected.
 const REPAIR_ROUNDS: usize = 2;
+/// Continuations per variant whose answer stopped short of its fields.
+const CONTINUATIONS: u8 = 1;
 
 /// What the generator can do, as far as the pipeline cares.
 #[derive(Debug, Clone)]
@@ -107,7 +112,22 @@ struct Passed {
 enum Phase<J> {
     Ready,
     Generating(J),
+    /// Continuing one variant's unfinished answer.
+    Continuing(J, Continuation),
     Done,
+}
+
+/// A variant whose answer stopped short: its text so far (from the prefilled
+/// label, ending with the next missing field's label) and where it came from.
+struct Continuation {
+    text: String,
+    /// The answer as the model first wrote it, judged as it is when the
+    /// continuation starts the answer over instead of filling the field.
+    original: String,
+    variant: usize,
+    seed: u32,
+    mean_logprob: f32,
+    round: u8,
 }
 
 /// One request in flight. Owns everything it needs: it can outlive the borrow
@@ -141,6 +161,8 @@ pub struct WriteJob<G: TextGenerator> {
     passed: Vec<Passed>,
     rejected: Vec<Rejected>,
     partial: Vec<String>,
+    /// Unfinished answers waiting to be continued.
+    continuations: Vec<Continuation>,
     timings: Timings,
     started: Instant,
 }
@@ -174,7 +196,12 @@ fn base_options(
         min_p: MIN_P,
         repetition_penalty: REPETITION_PENALTY,
         seed: None,
-        stop: Vec::new(),
+        // A multi-field answer that starts a fact-sheet line has left the format.
+        stop: if kind.fields().len() > 1 {
+            prompt::FACT_LABELS.iter().map(|l| format!("\n{l}")).collect()
+        } else {
+            Vec::new()
+        },
         num_return_sequences: n,
     };
     overrides.apply(&mut o);
@@ -401,6 +428,7 @@ impl Writer {
             passed: Vec::new(),
             rejected: Vec::new(),
             partial: Vec::new(),
+            continuations: Vec::new(),
             timings: Timings {
                 ideate: ideate_ms,
                 ..Timings::default()
@@ -526,6 +554,7 @@ impl Writer {
             passed: Vec::new(),
             rejected: Vec::new(),
             partial: Vec::new(),
+            continuations: Vec::new(),
             timings: Timings {
                 ideate: ms(started),
                 ..Timings::default()
@@ -672,12 +701,52 @@ impl<G: TextGenerator> WriteJob<G> {
                         let t = Instant::now();
                         self.optimize(completions);
                         self.timings.optimize += ms(t);
-                        self.attempt += 1;
-                        if self.passed.is_empty() && self.attempt < self.max_attempts {
-                            self.phase = Phase::Ready;
-                            return self.step(generator);
-                        }
+                        self.after_round(generator)
+                    }
+                    Err(Error::Cancelled) => Err(Error::Cancelled),
+                    Err(e) => {
+                        self.warnings.push(Warning {
+                            field: "generator".into(),
+                            message: format!("{e}; fallback copy used"),
+                        });
                         Ok(self.finish())
+                    }
+                }
+            }
+            Phase::Continuing(mut job, cont) => {
+                let t = Instant::now();
+                let event = generator.step(&mut job);
+                self.timings.create += ms(t);
+                match event {
+                    Ok(StepEvent::Token { text, .. }) => {
+                        let variant = cont.variant;
+                        if let Some(p) = self.partial.get_mut(variant) {
+                            p.push_str(&text);
+                        }
+                        let so_far = self.partial.get(variant).map_or("", |p| p.as_str());
+                        if !text.is_empty() && answer_complete(self.kind, &self.prefill, so_far) {
+                            generator.finish_sequence(&mut job, 0);
+                        }
+                        self.phase = Phase::Continuing(job, cont);
+                        Ok(WriteEvent::Token {
+                            attempt: self.attempt,
+                            variant,
+                            text,
+                        })
+                    }
+                    Ok(StepEvent::Finished(mut completions)) => {
+                        let t = Instant::now();
+                        if let Some(c) = completions.pop() {
+                            if self.starts_over(&c.text) {
+                                self.consider(cont.original, cont.seed, cont.mean_logprob, cont.variant, cont.round);
+                            } else {
+                                let full = format!("{}{}", cont.text, c.text);
+                                let logprob = (cont.mean_logprob + c.mean_logprob) / 2.0;
+                                self.consider(full, cont.seed, logprob, cont.variant, cont.round);
+                            }
+                        }
+                        self.timings.optimize += ms(t);
+                        self.after_round(generator)
                     }
                     Err(Error::Cancelled) => Err(Error::Cancelled),
                     Err(e) => {
@@ -694,6 +763,92 @@ impl<G: TextGenerator> WriteJob<G> {
                 "already finished; start a new one",
             )),
         }
+    }
+
+    /// After a round of variants (or one continuation): continue the next
+    /// unfinished answer, else regenerate when nothing passed, else finish.
+    fn after_round(&mut self, generator: &mut G) -> Result<WriteEvent> {
+        if let Some(cont) = self.continuations.pop() {
+            let options = GenerationOptions {
+                seed: Some(cont.seed),
+                num_return_sequences: 1,
+                ..self.options.clone()
+            };
+            let prompt = format!("{}{}", self.prompt, &cont.text[self.prefill.len()..]);
+            let t = Instant::now();
+            let started = generator.start(&prompt, &options);
+            self.timings.create += ms(t);
+            return match started {
+                Ok(job) => {
+                    // The variant's streamed text becomes the answer so far.
+                    if let Some(p) = self.partial.get_mut(cont.variant) {
+                        *p = cont.text[self.prefill.len()..].to_string();
+                    }
+                    self.phase = Phase::Continuing(job, cont);
+                    self.step(generator)
+                }
+                Err(Error::Cancelled) => Err(Error::Cancelled),
+                Err(e) => {
+                    self.warnings.push(Warning {
+                        field: "generator".into(),
+                        message: format!("{e}; fallback copy used"),
+                    });
+                    Ok(self.finish())
+                }
+            };
+        }
+        self.attempt += 1;
+        if self.passed.is_empty() && self.attempt < self.max_attempts {
+            self.phase = Phase::Ready;
+            return self.step(generator);
+        }
+        Ok(self.finish())
+    }
+
+    /// Whether a continuation opens with a field label of its own: the model
+    /// started the answer over rather than writing the field it was given.
+    fn starts_over(&self, continuation: &str) -> bool {
+        let first = continuation
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_lowercase();
+        self.kind.fields().iter().any(|f| {
+            std::iter::once(f.label.to_lowercase())
+                .chain(f.aliases.iter().map(|a| a.to_string()))
+                .any(|l| first.starts_with(&format!("{l}:")) || first.starts_with(&format!("{l} ")) && first.contains(':'))
+        })
+    }
+
+    /// The answer's leading lines in the output format, plus the label of the
+    /// first field they miss — when some fields are there and some are not.
+    fn continuation_text(&self, full: &str) -> Option<String> {
+        let fields = self.kind.fields();
+        if fields.len() < 2 {
+            return None;
+        }
+        let mut kept: Vec<&str> = Vec::new();
+        for line in full.lines() {
+            let t = line.trim_start();
+            if prompt::FACT_LABELS.iter().any(|l| t.starts_with(l)) {
+                break;
+            }
+            kept.push(line);
+        }
+        let kept = kept.join("\n");
+        let copy = parse::parse(self.kind, &kept);
+        let missing = fields.iter().find(|f| copy.get(f.name).is_none())?;
+        if copy.0.is_empty() {
+            return None;
+        }
+        // The answer begins with the prefilled label (or the model's own copy of it).
+        let body = kept.trim_start();
+        let body = match body.get(..self.prefill.len()) {
+            Some(head) if head.eq_ignore_ascii_case(&self.prefill) => &body[self.prefill.len()..],
+            _ => return None,
+        };
+        Some(format!("{}{}\n{}:", self.prefill, body.trim_end(), missing.label))
     }
 
     fn check(&self, copy: &CopyFields) -> Vec<Check> {
@@ -722,7 +877,7 @@ impl<G: TextGenerator> WriteJob<G> {
     }
 
     fn optimize(&mut self, completions: Vec<Completion>) {
-        for c in completions {
+        for (variant, c) in completions.into_iter().enumerate() {
             // The model continues the prefilled label, or repeats it.
             let repeated = c
                 .text
@@ -734,6 +889,31 @@ impl<G: TextGenerator> WriteJob<G> {
             } else {
                 format!("{}{}", self.prefill, c.text)
             };
+            self.consider(full, c.seed, c.mean_logprob, variant, 0);
+        }
+    }
+
+    /// Checks one answer (repairing what can be repaired), or queues it for
+    /// a continuation when it stopped short of its fields.
+    fn consider(&mut self, full: String, seed: u32, mean_logprob: f32, variant: usize, round: u8) {
+        if matches!(self.mode, Mode::Write) && round < CONTINUATIONS {
+            if let Some(text) = self.continuation_text(&full) {
+                self.continuations.push(Continuation {
+                    text,
+                    original: full,
+                    variant,
+                    seed,
+                    mean_logprob,
+                    round: round + 1,
+                });
+                return;
+            }
+        }
+        let raw = full
+            .strip_prefix(self.prefill.as_str())
+            .unwrap_or(&full)
+            .to_string();
+        {
             let mut copy = parse::parse(self.kind, &full);
             let mut checks = self.check(&copy);
             let mut repairs = Vec::new();
@@ -769,20 +949,20 @@ impl<G: TextGenerator> WriteJob<G> {
                     .iter()
                     .any(|p| p.copy.joined().to_lowercase() == key)
                 {
-                    continue;
+                    return;
                 }
                 self.passed.push(Passed {
                     copy,
-                    seed: c.seed,
-                    mean_logprob: c.mean_logprob,
+                    seed,
+                    mean_logprob,
                     repairs,
                     checks,
                 });
             } else {
                 self.rejected.push(Rejected {
-                    seed: c.seed,
+                    seed,
                     attempt: self.attempt,
-                    raw: c.text,
+                    raw,
                     failed: checks.into_iter().filter(|c| !c.pass).collect(),
                 });
             }

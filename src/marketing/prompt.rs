@@ -46,6 +46,22 @@ pub fn instruction_texts() -> Vec<&'static str> {
     t
 }
 
+/// Line labels of the fact sheet ([`task_message`]). A model that starts one
+/// in its answer has left the output format (job.rs ends the variant there
+/// and continues it with the next missing field's label).
+pub const FACT_LABELS: &[&str] = &[
+    "Product:",
+    "Price:",
+    "Features:",
+    "Also in the cart:",
+    "Promotion:",
+    "Campaign:",
+    "Why:",
+    "Visitor's words",
+    "Structure:",
+    "Tone:",
+];
+
 /// Field limits as the system turn states them.
 pub fn limits_line(kind: ContentKind) -> String {
     kind.fields()
