@@ -64,7 +64,7 @@ fn every_profile_every_kind(store_name: &str) {
                     );
                 }
                 if label == "garbage" {
-                    assert_eq!(r.source, Source::Fallback, "{name}/{kind:?}");
+                    assert_eq!(r.source, Source::Fallback, "{name}/{kind:?}: {:?} {:?}", r.copy, r.alternatives[0].repairs);
                     assert_eq!(r.attempts, 3);
                     assert!(!r.rejected.is_empty());
                 } else {
@@ -482,6 +482,20 @@ fn an_answer_that_drifts_into_the_fact_sheet_is_continued() {
     );
     assert_eq!(r.source, Source::Fallback);
     assert!(gen.prompts.len() <= 3 * 2 * 3, "{}", gen.prompts.len());
+}
+
+#[test]
+fn a_missing_required_term_is_appended() {
+    // Leafwise requires "Leafwise"; the model often leaves it out.
+    let text = "Blurb: The Glass Orchard: a signed first edition, now €19.90.";
+    let r = write(
+        "leafwise",
+        &request(ContentKind::ProductBlurb, profile("leafwise", "hostile")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "blurb"), "The Glass Orchard: a signed first edition, now €19.90 – Leafwise.");
+    assert!(r.alternatives[0].repairs.iter().any(|n| n.contains("required")));
 }
 
 #[test]

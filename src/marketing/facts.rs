@@ -124,7 +124,8 @@ const UNVERIFIABLE: &[&str] = &[
     "number one",
     "top-rated",
     "highly rated",
-    "reviewed",
+    // Also "reviews", "reviewed" (phrases.rs inflections).
+    "review",
     "praised",
     "recommended by",
     "as seen on",
@@ -154,8 +155,6 @@ const UNVERIFIABLE: &[&str] = &[
     "newest",
     "brand-new",
     "most exciting",
-    "no reviews",
-    "reviews",
     "5 stars",
     "five stars",
     "the best",
@@ -762,7 +761,9 @@ impl FactSheet {
                                 self.describe_amounts(scope)
                             ),
                         });
-                    } else if let Some(v) = self.promo_amount_misused(&claim.before, cents, &claim.text, &prices) {
+                    } else if let Some(v) =
+                        self.promo_amount_misused(&claim.before, cents, &claim.text, &prices)
+                    {
                         out.push(v);
                     } else if let Some(v) = self.misplaced(&claim.before, cents, &claim.text, scope)
                     {
@@ -867,9 +868,9 @@ impl FactSheet {
                 | ((b, Some(PriceRole::Regular), _), (a, Some(PriceRole::Current), _)) => (*a, *b),
                 _ => continue,
             };
-            let one_product = scope
-                .iter()
-                .any(|&i| self.products[i].current == current && self.products[i].regular == regular);
+            let one_product = scope.iter().any(|&i| {
+                self.products[i].current == current && self.products[i].regular == regular
+            });
             // Each in its role on its own (else reported as misplaced already).
             let is_current = scope.iter().any(|&i| self.products[i].current == current);
             let is_regular = scope.iter().any(|&i| self.products[i].regular == regular);

@@ -326,19 +326,18 @@ fn angle_sentence(f: &Facts) -> Vec<Option<String>> {
                 .map(|(n, p)| format!("{} is still in your cart at {p}.", the(n, true))),
             Some("Your cart is waiting for you.".into()),
         ],
-        Angle::SaleOnViewed => vec![name
+        Angle::SaleOnViewed => vec![name.zip(price).zip(f.was()).map(|((n, p), w)| {
+            format!("You looked at {}: now {p}, down from {w}.", the(n, false))
+        })],
+        Angle::ViewedItem => vec![name
             .zip(price)
-            .zip(f.was())
-            .map(|((n, p), w)| format!("You looked at {}: now {p}, down from {w}.", the(n, false)))],
-        Angle::ViewedItem => vec![name.zip(price).map(|(n, p)| {
-            format!("Take another look at {}, {p}.", the(n, false))
-        })],
-        Angle::GiftIdea => vec![name.zip(price).map(|(n, p)| {
-            format!("A gift idea from {}: {}, {p}.", f.store, the(n, false))
-        })],
-        Angle::InterestMatch => vec![name.zip(price).map(|(n, p)| {
-            format!("Picked for you: {}, {p}.", the(n, false))
-        })],
+            .map(|(n, p)| format!("Take another look at {}, {p}.", the(n, false)))],
+        Angle::GiftIdea => vec![name
+            .zip(price)
+            .map(|(n, p)| format!("A gift idea from {}: {}, {p}.", f.store, the(n, false)))],
+        Angle::InterestMatch => vec![name
+            .zip(price)
+            .map(|(n, p)| format!("Picked for you: {}, {p}.", the(n, false)))],
         Angle::Welcome => vec![
             f.promo.map(|p| format!("Welcome to {}. {p}.", f.store)),
             Some(format!("Welcome to {}.", f.store)),
@@ -467,8 +466,9 @@ fn blurb(f: &Facts) -> String {
     parts.join(" ")
 }
 
-/// Appends each missing required term to the roomiest text field.
-fn add_required(kind: ContentKind, copy: &mut CopyFields, required: &[String]) {
+/// Appends each missing required term to the roomiest text field (also a
+/// repair of model copy, job.rs).
+pub fn add_required(kind: ContentKind, copy: &mut CopyFields, required: &[String]) {
     // Longer, descriptive fields first; a headline or CTA only as a last resort.
     const PREFERENCE: &[&str] = &[
         "post",

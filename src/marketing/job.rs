@@ -929,13 +929,23 @@ impl<G: TextGenerator> WriteJob<G> {
                     }
                     Mode::Rewrite { original, .. } => (original, "the original"),
                 };
-                let notes = repair::repair(
+                let mut notes = repair::repair(
                     self.kind,
                     &mut copy,
                     &checks,
                     Some(fill),
                     self.brand.emoji.max(),
                 );
+                // A missing required term (the brand's name) is appended the
+                // way the catalog-only copy appends it, to copy that passes
+                // everything else: nothing is invented.
+                if checks.iter().filter(|c| !c.pass).all(|c| c.name == "required_terms") {
+                    let before = copy.clone();
+                    fallback::add_required(self.kind, &mut copy, &self.brand.required_terms);
+                    if copy != before {
+                        notes.push("added the brand's required terms".to_string());
+                    }
+                }
                 if notes.is_empty() {
                     break;
                 }
