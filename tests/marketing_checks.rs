@@ -591,6 +591,9 @@ fn invented_words_quantities_claims_and_voice_seen_with_the_real_model() {
         subject_fails(&nw, &tr, none, "Price: $99, was $129"),
         vec!["prompt_echo"]
     );
+    // An offer with a condition keeps it.
+    assert_eq!(rules(&nw, &tr, "Free shipping on orders!"), vec!["offer"]);
+    assert_eq!(rules(&nw, &tr, "Free shipping over $75."), Vec::<&str>::new());
     // A promotion's amount only in the promotion's role.
     assert_eq!(rules(&nw, &["NW-GC-900"], "Now $50, down from $75."), vec!["price"]);
     assert_eq!(rules(&nw, &["NW-TN-520"], "Tents at $75."), vec!["price"]);

@@ -35,7 +35,9 @@
 //!   "limited time", "reviewed") fail unless catalog text says them.
 //! - **Events**: "Summer Sale", "Black Friday" must be the catalog's own.
 //! - **Offers**: "free …" must be followed by a word that follows "free" in
-//!   the catalog ("free shipping"); "buy one get one", "BOGO" and promotion
+//!   the catalog ("free shipping"), and a promotion with an amount in it is
+//!   stated with that amount ("free shipping" alone is more than "free
+//!   shipping on orders over $75"); "buy one get one", "BOGO" and promotion
 //!   codes ("SAVE20") must appear in the catalog.
 //! - **Links**: URLs and domain names must be catalog product URLs.
 
@@ -380,6 +382,9 @@ pub struct FactSheet {
     product_nouns: HashSet<String>,
     free_followers: HashSet<String>,
     promo_codes: HashSet<String>,
+    /// Offers with a money condition: the promotion's first two words and the
+    /// amount ("free shipping", $75 of "Free shipping on orders over $75").
+    conditional_offers: Vec<(String, i64, String)>,
     catalog_text_lower: String,
     urls: Vec<String>,
 }
@@ -524,6 +529,7 @@ impl FactSheet {
             .collect();
         let mut free_followers = HashSet::new();
         let mut promo_codes = HashSet::new();
+        let mut conditional_offers = Vec::new();
         let mut catalog_text = String::new();
         let mut urls = Vec::new();
 
@@ -573,6 +579,16 @@ impl FactSheet {
             }
             if !promo.id.is_empty() {
                 promo_codes.insert(promo.id.to_uppercase());
+            }
+            let head: Vec<String> = words(&promo.text).into_iter().take(2).collect();
+            let amount = money::extract(&promo.text)
+                .into_iter()
+                .find_map(|c| match c.kind {
+                    ClaimKind::Money { cents, .. } => Some(cents),
+                    _ => None,
+                });
+            if let (2, Some(cents)) = (head.len(), amount) {
+                conditional_offers.push((head.join(" "), cents, promo.text.clone()));
             }
         }
         texts.extend(extra_text.iter().copied());
@@ -641,6 +657,7 @@ impl FactSheet {
             product_nouns,
             free_followers,
             promo_codes,
+            conditional_offers,
             catalog_text_lower: catalog_text,
             urls,
         }
@@ -1162,6 +1179,20 @@ impl FactSheet {
     }
 
     fn check_offers(&self, text: &str, out: &mut Vec<Violation>) {
+        // "Free shipping" without its "over $75" is a bigger offer than the store's.
+        let text_words = format!(" {} ", words(text).join(" "));
+        for (head, cents, promo) in &self.conditional_offers {
+            let stated = money::extract(text)
+                .iter()
+                .any(|c| matches!(c.kind, ClaimKind::Money { cents: x, .. } if x == *cents));
+            if text_words.contains(&format!(" {head} ")) && !stated {
+                out.push(Violation {
+                    rule: "offer",
+                    span: head.clone(),
+                    detail: format!("'{head}' leaves out the promotion's condition ('{promo}')"),
+                });
+            }
+        }
         let lower = text.to_lowercase();
         let chars: Vec<char> = lower.chars().collect();
         let target: Vec<char> = "free".chars().collect();
