@@ -207,6 +207,7 @@ fn ctx_run(
         language: "en",
         language_check: script_check,
         topic: &[],
+        visitor: checks::VisitorFacts::default(),
     };
     let copy = CopyFields(
         copy.iter()
@@ -496,4 +497,117 @@ fn numbers_with_separators_and_prices_as_bare_numbers() {
         "A limited edition with only one copy available"
     )
     .contains(&"claim"));
+}
+
+/// The failed checks of one email subject, with what the plan knows about the visitor.
+fn subject_fails(st: &Store, featured: &[&str], visitor: checks::VisitorFacts, text: &str) -> Vec<String> {
+    let facts = sheet(st, featured);
+    let echo = EchoGuard::new(&[], &facts);
+    let ctx = CheckContext {
+        kind: ContentKind::EmailSubject,
+        brand: &st.brand,
+        facts: &facts,
+        echo: &echo,
+        language: "en",
+        language_check: script_check,
+        topic: &[],
+        visitor,
+    };
+    let copy = CopyFields(vec![("subject".to_string(), text.to_string())]);
+    checks::run(&copy, &ctx, &[])
+        .into_iter()
+        .filter(|c| !c.pass)
+        .map(|c| c.name.to_string())
+        .collect()
+}
+
+#[test]
+fn invented_words_quantities_claims_and_voice_seen_with_the_real_model() {
+    let nw = store("northwind");
+    let none = checks::VisitorFacts::default();
+    let parka = ["NW-DN-410"];
+    // Garbled names and made-up words (real SmolLM2 outputs).
+    for text in [
+        "Welcome to Fezeline",
+        "Featheredle, a new down parka",
+        "Downseasoned gear and warm down",
+        "Descriptive (wordonly)",
+    ] {
+        assert_eq!(subject_fails(&nw, &parka, none, text), vec!["invented_words"], "{text}");
+    }
+    let facts = sheet(&nw, &parka);
+    let found = checks::invented_words("Featheredle, a new down parka", &facts, &[]);
+    assert_eq!(found, vec![("Featheredle".to_string(), Some("featherlite".to_string()))]);
+    // Plain English, catalog words and the store's own names pass.
+    for text in [
+        "Warm, packable down for colder days",
+        "Featherlite Down Parka: 800-fill down",
+        "Northwind Outfitters' winter picks",
+        "You're going to love this parka",
+    ] {
+        assert!(subject_fails(&nw, &parka, none, text).is_empty(), "{text}");
+    }
+    // A real number with a unit the catalog never gives it.
+    assert!(rules(&nw, &["NW-YG-710"], "Grounded Yoga Mat: 12-day Winter Sale").contains(&"quantity"));
+    assert!(rules(&nw, &["NW-JK-310"], "A jacket with 3 pockets").contains(&"quantity"));
+    for (sku, ok) in [
+        ("NW-JK-310", "Three layers? Yes: 3 layers of membrane."),
+        ("NW-YG-710", "4 mm cushioning, or 4 millimetres if you like."),
+        ("NW-PK-610", "The Summit 28L Daypack holds 28 litres."),
+        ("NW-BT-810", "Cold for 24 hours."),
+        ("NW-TN-520", "A 2-person, 3-season tent."),
+    ] {
+        assert_eq!(rules(&nw, &[sku], ok), Vec::<&str>::new(), "{ok}");
+    }
+    let lw = store("leafwise");
+    assert_eq!(rules(&lw, &["LW-CK-220"], "120 recipes, lay-flat."), Vec::<&str>::new());
+    assert!(rules(&lw, &["LW-CK-220"], "120 pages of recipes").contains(&"quantity"));
+    // Claims the plan contradicts.
+    let tr = ["NW-TR-101"];
+    assert_eq!(
+        subject_fails(&nw, &tr, none, "The Ridgeline Trail Runner, bought this item"),
+        vec!["plan_claims"]
+    );
+    assert_eq!(
+        subject_fails(&nw, &parka, none, "Featherlite Down Parka: a price increase"),
+        vec!["plan_claims"]
+    );
+    assert_eq!(subject_fails(&nw, &tr, none, "Still in your cart: the trail runner"), vec!["plan_claims"]);
+    let cart = checks::VisitorFacts { cart: true, ..none };
+    assert!(subject_fails(&nw, &tr, cart, "Still in your cart: the trail runner").is_empty());
+    assert_eq!(
+        subject_fails(&nw, &["NW-YG-710"], none, "Grounded Yoga Mat, up from $59"),
+        vec!["plan_claims"]
+    );
+    assert_eq!(subject_fails(&nw, &tr, none, "Welcome back to the trail"), vec!["plan_claims"]);
+    // A saving is no regular price; two prices stated together are one product's.
+    assert_eq!(rules(&nw, &tr, "Now $99, was $30"), vec!["price"]);
+    assert_eq!(rules(&nw, &tr, "Save $30: now $99, was $129"), Vec::<&str>::new());
+    let cart = ["NW-TN-520", "NW-SB-530"];
+    assert_eq!(rules(&nw, &cart, "The tent, now $189 (was $349)."), vec!["price"]);
+    assert_eq!(rules(&nw, &cart, "The tent, now $279 (was $349). The bag: $189."), Vec::<&str>::new());
+    // A fact-sheet line copied into a field is the prompt, not copy.
+    assert_eq!(
+        subject_fails(&nw, &tr, none, "Price: $99, was $129"),
+        vec!["prompt_echo"]
+    );
+    // An offer with a condition keeps it.
+    assert_eq!(rules(&nw, &tr, "Free shipping on orders!"), vec!["offer"]);
+    assert_eq!(rules(&nw, &tr, "Free shipping over $75."), Vec::<&str>::new());
+    // A promotion's amount only in the promotion's role.
+    assert_eq!(rules(&nw, &["NW-GC-900"], "Now $50, down from $75."), vec!["price"]);
+    assert_eq!(rules(&nw, &["NW-TN-520"], "Tents at $75."), vec!["price"]);
+    assert_eq!(
+        rules(&nw, &["NW-TN-520"], "Free shipping on orders over $75."),
+        Vec::<&str>::new()
+    );
+    assert_eq!(rules(&nw, &["NW-YG-710"], "The best and most reliable mat"), vec!["claim", "claim"]);
+    // Social proof nobody can check.
+    assert_eq!(rules(&nw, &tr, "A popular choice by customers"), vec!["claim"]);
+    // A chat assistant's voice.
+    assert_eq!(
+        subject_fails(&nw, &["NW-GC-900"], none, "I'm so glad you reached out"),
+        vec!["voice"]
+    );
+    assert!(subject_fails(&nw, &tr, none, "We picked this trail runner for you").is_empty());
 }

@@ -64,7 +64,7 @@ fn every_profile_every_kind(store_name: &str) {
                     );
                 }
                 if label == "garbage" {
-                    assert_eq!(r.source, Source::Fallback, "{name}/{kind:?}");
+                    assert_eq!(r.source, Source::Fallback, "{name}/{kind:?}: {:?} {:?}", r.copy, r.alternatives[0].repairs);
                     assert_eq!(r.attempts, 3);
                     assert!(!r.rejected.is_empty());
                 } else {
@@ -405,6 +405,100 @@ fn invented_names_and_offers_are_rejected() {
 }
 
 #[test]
+fn weak_copy_seen_with_the_real_model_is_rejected_or_cut() {
+    // Invented words, invented quantities, claims the plan contradicts and a
+    // chatbot voice: each variant is rejected (or the bad part cut) by its check.
+    let cases = [
+        ("winter-campaign-newcomer", "Headline: Welcome to Fezeline\nSubline: The Featherlite Down Parka.\nCTA: Take a look", "Fezeline", "invented_words"),
+        ("no-consent", "Headline: Grounded Yoga Mat\nSubline: 12-day Winter Sale on the Grounded Yoga Mat.\nCTA: Take a look", "12-day", "facts"),
+        ("trail-runner", "Headline: The Ridgeline Trail Runner\nSubline: You bought this item, now $99.\nCTA: Take a look", "bought", "plan_claims"),
+        ("winter-campaign-newcomer", "Headline: Featherlite Down Parka\nSubline: Now available for a price increase.\nCTA: Take a look", "price increase", "plan_claims"),
+        ("gift-shopper", "Headline: Northwind Gift Card\nSubline: I'm so glad you reached out.\nCTA: Shop gifts", "reached out", "voice"),
+    ];
+    for (who, text, bad, check) in cases {
+        let r = write(
+            "northwind",
+            &request(ContentKind::Banner, profile("northwind", who)),
+            &mut FakeGenerator::constant(text),
+        );
+        assert!(all_checks_pass(&r), "{who}: {:?}", r.checks);
+        assert!(
+            !r.copy.joined().to_lowercase().contains(&bad.to_lowercase()),
+            "{who}: '{bad}' survived: {:?}",
+            r.copy
+        );
+        let caught = r.rejected.iter().any(|x| x.failed.iter().any(|c| c.name == check))
+            || r.alternatives.iter().any(|a| a.repairs.iter().any(|n| n.contains(bad)));
+        assert!(caught, "{who}: {check} did not catch '{bad}': {:#?} {:#?}", r.rejected, r.alternatives);
+    }
+    // The same banner passes for the visitor whose cart holds the item.
+    let text = "Headline: Your tent is waiting\nSubline: The Basecamp 2 Tent is still in your cart.\nCTA: Back to your cart";
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "cart-abandoner")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "trail-runner")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert!(!r.copy.joined().contains("in your cart"), "{:?}", r.copy);
+}
+
+#[test]
+fn an_answer_that_drifts_into_the_fact_sheet_is_continued() {
+    // Seen with SmolLM2: two search-ad headlines, then a fact-sheet line.
+    let mut gen = FakeGenerator::new(|call| {
+        if call.prompt.ends_with("\nHeadline 3:") {
+            " Still in your cart\nDescription 1: The Basecamp 2 Tent: 2-person, 3-season.\nDescription 2: The Basecamp 2 Tent is still in your cart at $279.".into()
+        } else {
+            " Basecamp 2 Tent\nHeadline 2: Now $279, was $349\nTone: casual and warm".into()
+        }
+    });
+    let r = write(
+        "northwind",
+        &request(ContentKind::SearchAd, profile("northwind", "cart-abandoner")),
+        &mut gen,
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "headline_2"), "Now $279, was $349");
+    assert_eq!(field(&r, "headline_3"), "Still in your cart");
+    assert!(r.alternatives[0].repairs.is_empty(), "{:?}", r.alternatives[0].repairs);
+    let cont = gen
+        .prompts
+        .iter()
+        .find(|p| p.ends_with("\nHeadline 3:"))
+        .expect("a continuation prompt");
+    let answer = cont.rsplit("<|im_start|>assistant\n").next().unwrap();
+    assert_eq!(answer, "Headline 1: Basecamp 2 Tent\nHeadline 2: Now $279, was $349\nHeadline 3:");
+    // One continuation per variant: a second drift is rejected, not chased.
+    let mut gen = FakeGenerator::constant(" Basecamp 2 Tent\nHeadline 2: Now $279, was $349\nTone: casual");
+    let r = write(
+        "northwind",
+        &request(ContentKind::SearchAd, profile("northwind", "cart-abandoner")),
+        &mut gen,
+    );
+    assert_eq!(r.source, Source::Fallback);
+    assert!(gen.prompts.len() <= 3 * 2 * 3, "{}", gen.prompts.len());
+}
+
+#[test]
+fn a_missing_required_term_is_appended() {
+    // Leafwise requires "Leafwise"; the model often leaves it out.
+    let text = "Blurb: The Glass Orchard: a signed first edition, now €19.90.";
+    let r = write(
+        "leafwise",
+        &request(ContentKind::ProductBlurb, profile("leafwise", "hostile")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "blurb"), "The Glass Orchard: a signed first edition, now €19.90 – Leafwise.");
+    assert!(r.alternatives[0].repairs.iter().any(|n| n.contains("required")));
+}
+
+#[test]
 fn copy_about_something_else_is_rejected() {
     // The worked example parroted: true, but not about the trail runner.
     let parrot = "Headline: Stay dry on every climb\nSubline: The Stormshell 3L Jacket, now $199.\nCTA: Shop the jacket";
@@ -668,26 +762,29 @@ fn deterministic_and_seeded() {
 
 #[test]
 fn personalized_profiles_get_different_copy() {
-    let writer = Writer::new(store("northwind"));
-    let mut seen: Vec<(String, String)> = Vec::new();
-    for (name, p) in profiles("northwind") {
-        let r = writer
-            .write(
-                &request(ContentKind::Banner, p),
-                &mut FakeGenerator::constant(""),
-            )
-            .unwrap();
-        if r.personalized {
-            let copy = r.copy.joined();
-            assert!(
-                !seen.iter().any(|(_, c)| *c == copy),
-                "{name} got the same fallback as {:?}",
-                seen.iter().find(|(_, c)| *c == copy)
-            );
-            seen.push((name, copy));
+    // Fallback copy follows the plan's angle: no two personalized profiles
+    // share it, for any kind, in either store.
+    for (store_name, at_least) in [("northwind", 5), ("leafwise", 3)] {
+        let writer = Writer::new(store(store_name));
+        for kind in ContentKind::all() {
+            let mut seen: Vec<(String, String)> = Vec::new();
+            for (name, p) in profiles(store_name) {
+                let r = writer
+                    .write(&request(kind, p), &mut FakeGenerator::constant(""))
+                    .unwrap();
+                if r.personalized {
+                    let copy = r.copy.joined();
+                    assert!(
+                        !seen.iter().any(|(_, c)| *c == copy),
+                        "{store_name}/{kind:?}: {name} got the same fallback as {:?}",
+                        seen.iter().find(|(_, c)| *c == copy)
+                    );
+                    seen.push((name, copy));
+                }
+            }
+            assert!(seen.len() >= at_least, "{seen:?}");
         }
     }
-    assert!(seen.len() >= 5, "{seen:?}");
 }
 
 #[test]
@@ -1152,8 +1249,10 @@ fn a_complete_answer_ends_its_sequence_early() {
 }
 
 /// The warm-up prompt is the visitor-independent beginning of every prompt of
-/// its kind, and most of it — except for visitors whose featured product is
-/// the store's worked example (the example then switches to another product).
+/// its kind, and a good part of it (the system turn and the worked example's
+/// product; the example's angle and answer follow the visitor's plan) —
+/// except for visitors whose featured product is the store's worked example
+/// (the example then switches to another product).
 #[test]
 fn the_warmup_prompt_begins_every_prompt_of_its_kind() {
     let writer = Writer::new(store("northwind"));
@@ -1172,7 +1271,7 @@ fn the_warmup_prompt_begins_every_prompt_of_its_kind() {
                 continue;
             }
             assert!(job.prompt().starts_with(&prefix), "{kind:?}/{name}");
-            assert!(prefix.len() * 2 > job.prompt().len(), "{kind:?}/{name}: prefix {} of {}", prefix.len(), job.prompt().len());
+            assert!(prefix.len() * 4 > job.prompt().len(), "{kind:?}/{name}: prefix {} of {}", prefix.len(), job.prompt().len());
             matched += 1;
         }
         assert!(matched >= 5, "{kind:?}: only {matched} profiles start with the warm-up prompt");

@@ -1,5 +1,8 @@
 //! Optimize, part one: every hard check a piece of copy must pass. Per field:
-//! `complete`, `length`, `banned_phrases`, `facts`, `markup`,
+//! `complete`, `length`, `banned_phrases`, `facts`, `invented_words` (English
+//! copy: every word is English, catalog, store or goal text), `plan_claims`
+//! (nothing the plan contradicts: "in your cart" with no cart, a price going
+//! up), `voice` (the store speaks, not a chat assistant), `markup`,
 //! `injection_echo`, `prompt_echo`, `language`. Over the whole copy: `distinct` (no field
 //! repeats another), `relevance` (it is about the plan), `required_terms`,
 //! `emoji`. A check that fails carries the offending spans so repair.rs can
@@ -10,7 +13,9 @@ use std::collections::HashSet;
 use super::brand::Brand;
 use super::facts::FactSheet;
 use super::kinds::ContentKind;
+use super::ideate::{Angle, Plan};
 use super::lang::LanguageCheck;
+use super::lexicon;
 use super::phrases;
 use super::result::{Check, CopyFields};
 use super::sanitize::strip_markup;
@@ -76,6 +81,13 @@ impl EchoGuard {
         if let Some(m) = super::prompt::SCAFFOLD_MARKERS.iter().find(|m| lower.contains(*m)) {
             return Some(m.to_string());
         }
+        // A field that opens with a fact-sheet label ("Price: $129, was $30").
+        if let Some(l) = super::prompt::FACT_LABELS
+            .iter()
+            .find(|l| lower.trim_start().starts_with(&l.to_lowercase()))
+        {
+            return Some(l.to_string());
+        }
         let w = words(text);
         w.windows(ECHO_RUN)
             .find(|run| self.instructions.contains(*run))
@@ -105,6 +117,161 @@ pub struct CheckContext<'a> {
     /// Word stems of which the copy must use at least one (the featured
     /// product's name words and the plan's keywords); empty skips the check.
     pub topic: &'a [String],
+    /// What copy may say about the visitor.
+    pub visitor: VisitorFacts,
+}
+
+/// What the plan knows about the visitor: copy claiming more ("still in
+/// your cart", "you bought") is false for this visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VisitorFacts {
+    pub cart: bool,
+    pub viewed: bool,
+    pub purchased: bool,
+    /// Has been here before (a first-time visitor is not welcomed back).
+    pub returning: bool,
+}
+
+impl VisitorFacts {
+    pub fn from_plan(plan: &Plan) -> VisitorFacts {
+        let has = |kind: &str| plan.signals.iter().any(|s| s.personal && s.kind == kind);
+        VisitorFacts {
+            cart: plan.angle == Angle::CartReminder || has("cart"),
+            viewed: matches!(plan.angle, Angle::SaleOnViewed | Angle::ViewedItem) || has("viewed"),
+            purchased: has("purchased"),
+            returning: plan.personalized && plan.angle != Angle::Welcome,
+        }
+    }
+
+    /// Everything allowed: a rewrite keeps whatever its original claims.
+    pub fn any() -> VisitorFacts {
+        VisitorFacts {
+            cart: true,
+            viewed: true,
+            purchased: true,
+            returning: true,
+        }
+    }
+}
+
+/// Claims about the visitor, each allowed only when the plan knows it.
+const CART_CLAIMS: &[&str] = &["your cart", "your basket", "you left", "left behind", "left it"];
+const VIEWED_CLAIMS: &[&str] = &[
+    "you viewed",
+    "you looked at",
+    "you were looking",
+    "you checked out",
+    "caught your eye",
+    "recently viewed",
+    "you browsed",
+];
+const PURCHASE_CLAIMS: &[&str] = &[
+    "bought",
+    "you purchased",
+    "your purchase",
+    "you ordered",
+    "your recent order",
+    "you already own",
+];
+const RETURNING_CLAIMS: &[&str] = &["welcome back", "good to see you again", "nice to see you again"];
+/// Claims no plan backs: the catalog never raises a price, and nothing
+/// featured is out of stock.
+const NEVER_CLAIMS: &[&str] = &[
+    "price increase",
+    "price rise",
+    "price hike",
+    "prices rise",
+    "price goes up",
+    "prices go up",
+    "up from",
+    "higher price",
+    "more expensive",
+    "costs more",
+    "sold out",
+    "out of stock",
+    "no longer available",
+    "unavailable",
+    "discontinued",
+];
+
+/// The plan-contradicting claims `text` makes.
+pub fn plan_claims(text: &str, visitor: VisitorFacts) -> Vec<String> {
+    let groups: [(&[&str], bool); 5] = [
+        (CART_CLAIMS, visitor.cart),
+        (VIEWED_CLAIMS, visitor.viewed),
+        (PURCHASE_CLAIMS, visitor.purchased),
+        (RETURNING_CLAIMS, visitor.returning),
+        (NEVER_CLAIMS, false),
+    ];
+    groups
+        .iter()
+        .filter(|(_, allowed)| !allowed)
+        .flat_map(|(list, _)| list.iter())
+        .filter_map(|p| phrases::find_text(text, p, false))
+        .collect()
+}
+
+/// First-person singular and chat-assistant phrasing: copy speaks for the
+/// store ("we"), never as a chatbot ("I'm so glad you reached out").
+const CHAT_PHRASES: &[&str] = &[
+    "i",
+    "i'm",
+    "i've",
+    "i'd",
+    "i'll",
+    "myself",
+    "reached out",
+    "you're welcome",
+    "tell me",
+    "let me know",
+    "feel free",
+    "happy to help",
+    "glad you",
+    "as an ai",
+    "here is",
+    "here's a",
+    "here are",
+    "hope this",
+    "click here",
+    "clicking here",
+    "word count",
+    "character count",
+];
+
+/// The chat-assistant phrases `text` uses.
+pub fn chat_voice(text: &str) -> Vec<String> {
+    CHAT_PHRASES
+        .iter()
+        .filter_map(|p| phrases::find_text(text, p, false))
+        .collect()
+}
+
+/// Words of English copy that are neither English (lexicon.rs), nor catalog,
+/// store or goal words, nor in `known` texts; each with the catalog word it
+/// is near, if any ("Featheredle" → "featherlite").
+pub fn invented_words(text: &str, facts: &FactSheet, known: &[&str]) -> Vec<(String, Option<String>)> {
+    let known: HashSet<String> = known.iter().flat_map(|t| words(t)).collect();
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')) {
+        let raw = raw.trim_matches(['\'', '’']);
+        if raw.chars().count() < 3 || raw.chars().any(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let w = raw.to_lowercase().replace('’', "'");
+        let bare = w.split('\'').next().unwrap_or(&w);
+        if facts.knows_word(&w)
+            || facts.knows_word(bare)
+            || known.contains(&w)
+            || is_common_word(&w)
+            || is_stopword(&w)
+            || lexicon::is_english(&w)
+            || out.iter().any(|(o, _)| o == raw)
+        {
+            continue;
+        }
+        out.push((raw.to_string(), facts.nearest_word(bare)));
+    }
+    out
 }
 
 /// The stems a plan's copy must touch: the featured products' name words,
@@ -248,6 +415,51 @@ pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<C
                 field,
                 detail,
                 violations.into_iter().map(|v| v.span).collect(),
+            ));
+        }
+        let invented = if ctx.language == "en" {
+            invented_words(text, ctx.facts, extra_scope)
+        } else {
+            Vec::new()
+        };
+        if invented.is_empty() {
+            out.push(Check::pass("invented_words", field));
+        } else {
+            let detail = invented
+                .iter()
+                .map(|(w, near)| match near {
+                    Some(n) => format!("'{w}' is not a word (near the catalog's '{n}')"),
+                    None => format!("'{w}' is neither English nor in the catalog"),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push(Check::fail(
+                "invented_words",
+                field,
+                detail,
+                invented.into_iter().map(|(w, _)| w).collect(),
+            ));
+        }
+        let claims = plan_claims(text, ctx.visitor);
+        if claims.is_empty() {
+            out.push(Check::pass("plan_claims", field));
+        } else {
+            out.push(Check::fail(
+                "plan_claims",
+                field,
+                format!("claims {} , which the plan does not back", quote_list(&claims)).replace(" ,", ","),
+                claims,
+            ));
+        }
+        let chat = if ctx.language == "en" { chat_voice(text) } else { Vec::new() };
+        if chat.is_empty() {
+            out.push(Check::pass("voice", field));
+        } else {
+            out.push(Check::fail(
+                "voice",
+                field,
+                format!("speaks as a chat assistant ({})", quote_list(&chat)),
+                chat,
             ));
         }
         match markup_in(text) {

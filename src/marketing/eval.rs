@@ -31,6 +31,8 @@ pub struct EvalRow {
     pub attempts: u32,
     /// Model variants rejected by the checks.
     pub rejected: usize,
+    /// The checks those variants failed (one count per check name and variant).
+    pub rejected_by: Vec<&'static str>,
     pub ms: f64,
 }
 
@@ -41,6 +43,8 @@ pub struct EvalTotals {
     pub from_model: usize,
     pub from_fallback: usize,
     pub rejected_variants: usize,
+    /// Rejected variants per failed check, most frequent first.
+    pub rejected_by_check: Vec<(&'static str, usize)>,
     /// Pairs of personalized profiles that got the same copy for a kind.
     pub identical_personalized: Vec<(String, String, ContentKind)>,
     pub total_ms: f64,
@@ -65,6 +69,16 @@ fn row(profile: &str, r: &WriteResult) -> EvalRow {
         copy: r.copy.clone(),
         attempts: r.attempts,
         rejected: r.rejected.len(),
+        rejected_by: r
+            .rejected
+            .iter()
+            .flat_map(|x| {
+                let mut names: Vec<&'static str> = x.failed.iter().map(|c| c.name).collect();
+                names.sort_unstable();
+                names.dedup();
+                names
+            })
+            .collect(),
         ms: r.timings_ms.total,
     }
 }
@@ -101,7 +115,15 @@ pub fn evaluate<G: TextGenerator>(
         }
         t.rejected_variants += r.rejected;
         t.total_ms += r.ms;
+        for name in &r.rejected_by {
+            match t.rejected_by_check.iter_mut().find(|(n, _)| n == name) {
+                Some((_, k)) => *k += 1,
+                None => t.rejected_by_check.push((name, 1)),
+            }
+        }
     }
+    t.rejected_by_check
+        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     for (i, a) in report.rows.iter().enumerate() {
         for b in &report.rows[i + 1..] {
             if a.kind == b.kind
@@ -167,6 +189,14 @@ impl EvalReport {
             t.rejected_variants,
             t.total_ms / 1000.0
         ));
+        if !t.rejected_by_check.is_empty() {
+            let by: Vec<String> = t
+                .rejected_by_check
+                .iter()
+                .map(|(n, k)| format!("{n} {k}"))
+                .collect();
+            out.push_str(&format!("rejected variants failed: {}\n", by.join(", ")));
+        }
         if t.identical_personalized.is_empty() {
             out.push_str("no two personalized profiles got identical copy\n");
         } else {

@@ -17,6 +17,9 @@
 //!   features, tags), of an active promotion (or its end date), the store
 //!   name or the goal ("32 pages" fails even if something costs 32). "Sleeps 4" fails for the
 //!   2-person tent even though the yoga mat is 4 mm thick.
+//! - **Quantities**: a number with a unit after it ("12-day", "3 layers",
+//!   "28 litres") must come with that unit in the same texts: the Winter
+//!   Sale ending on the 12th does not make a "12-day sale".
 //! - **Names**: a run of two or more capitalized words that ends like a
 //!   product or an event ("… Jacket", "… Sale", "… Pro", "Black Friday") and
 //!   holds a word the catalog does not know, or holds a model number, must be
@@ -32,7 +35,9 @@
 //!   "limited time", "reviewed") fail unless catalog text says them.
 //! - **Events**: "Summer Sale", "Black Friday" must be the catalog's own.
 //! - **Offers**: "free …" must be followed by a word that follows "free" in
-//!   the catalog ("free shipping"); "buy one get one", "BOGO" and promotion
+//!   the catalog ("free shipping"), and a promotion with an amount in it is
+//!   stated with that amount ("free shipping" alone is more than "free
+//!   shipping on orders over $75"); "buy one get one", "BOGO" and promotion
 //!   codes ("SAVE20") must appear in the catalog.
 //! - **Links**: URLs and domain names must be catalog product URLs.
 
@@ -121,7 +126,8 @@ const UNVERIFIABLE: &[&str] = &[
     "number one",
     "top-rated",
     "highly rated",
-    "reviewed",
+    // Also "reviews", "reviewed" (phrases.rs inflections).
+    "review",
     "praised",
     "recommended by",
     "as seen on",
@@ -139,7 +145,189 @@ const UNVERIFIABLE: &[&str] = &[
     "last one",
     "one copy left",
     "only one copy",
+    "popular",
+    "fan favorite",
+    "fan favourite",
+    "customers love",
+    "everyone loves",
+    "loved by",
+    "highest quality",
+    "highest-quality",
+    "fastest",
+    "newest",
+    "brand-new",
+    "most exciting",
+    "5 stars",
+    "five stars",
+    "the best",
+    "most reliable",
+    "free returns",
+    "no returns",
+    "easy returns",
+    "warranty",
+    "money-back",
 ];
+
+/// Spellings of one unit, so "28 litres" matches the catalog's "28L".
+const UNIT_ALIASES: &[(&str, &[&str])] = &[
+    ("l", &["l", "liter", "liters", "litre", "litres", "ltr"]),
+    (
+        "ml",
+        &[
+            "ml",
+            "milliliter",
+            "milliliters",
+            "millilitre",
+            "millilitres",
+        ],
+    ),
+    (
+        "kg",
+        &["kg", "kgs", "kilo", "kilos", "kilogram", "kilograms"],
+    ),
+    ("g", &["g", "gram", "grams"]),
+    (
+        "mm",
+        &[
+            "mm",
+            "millimeter",
+            "millimeters",
+            "millimetre",
+            "millimetres",
+        ],
+    ),
+    (
+        "cm",
+        &[
+            "cm",
+            "centimeter",
+            "centimeters",
+            "centimetre",
+            "centimetres",
+        ],
+    ),
+    ("h", &["h", "hr", "hrs", "hour", "hours"]),
+    ("c", &["c", "celsius"]),
+];
+
+/// Words after a number that are not its unit ("2 for 1", "31 December").
+const NOT_UNITS: &[&str] = &[
+    "off",
+    "percent",
+    "x",
+    "st",
+    "nd",
+    "rd",
+    "th",
+    "am",
+    "pm",
+    "and",
+    "or",
+    "to",
+    "for",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "with",
+    "from",
+    "now",
+    "only",
+    "just",
+    "today",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
+fn unit_key(word: &str) -> String {
+    let w = word.to_lowercase();
+    UNIT_ALIASES
+        .iter()
+        .find(|(_, all)| all.contains(&w.as_str()))
+        .map_or_else(|| stem(&w), |(k, _)| k.to_string())
+}
+
+/// Every number followed by a unit word ("12-day", "3 layers", "28L") in
+/// `t`: (number ×100, unit key, the span as written). Amounts, percentages
+/// and digits glued to the end of a word ("X200") are not quantities.
+fn quantities(t: &str) -> Vec<(i64, String, String)> {
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let glued = i > 0 && chars[i - 1].is_alphanumeric();
+        let mut b = i;
+        while b > 0 && chars[b - 1] == ' ' {
+            b -= 1;
+        }
+        let money = b > 0 && matches!(chars[b - 1], '$' | '€' | '£' | '¥' | '₹');
+        let start = i;
+        while i < chars.len()
+            && (chars[i].is_ascii_digit()
+                || (matches!(chars[i], ',' | '.')
+                    && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())))
+        {
+            i += 1;
+        }
+        if glued || money {
+            continue;
+        }
+        let number: String = chars[start..i].iter().collect();
+        let mut j = i;
+        if j < chars.len() && matches!(chars[j], ' ' | '-') {
+            j += 1;
+        }
+        let unit_start = j;
+        while j < chars.len() && chars[j].is_alphabetic() {
+            j += 1;
+        }
+        // "3L" and "3 layers", but not "3rd-party" glued to more word.
+        if j == unit_start || chars.get(j).is_some_and(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let unit: String = chars[unit_start..j].iter().collect();
+        let lower = unit.to_lowercase();
+        if NOT_UNITS.contains(&lower.as_str()) || is_stopword(&lower) {
+            continue;
+        }
+        let Some(n) = money::parse_number(&number) else {
+            continue;
+        };
+        out.push((
+            number_key(n),
+            unit_key(&unit),
+            chars[start..j].iter().collect(),
+        ));
+    }
+    out
+}
 
 #[derive(Debug, Clone)]
 struct ProductFacts {
@@ -152,6 +340,8 @@ struct ProductFacts {
     regular: i64,
     /// Numbers its name, category, features and tags state (×100).
     numbers: HashSet<i64>,
+    /// (number, unit) pairs those texts state.
+    quantities: HashSet<(i64, String)>,
     prices: Vec<i64>,
     discounts: Vec<f64>,
     text_percents: Vec<f64>,
@@ -173,11 +363,16 @@ pub struct FactSheet {
     distinctive: HashMap<String, usize>,
     in_scope: Vec<usize>,
     promo_amounts: HashSet<i64>,
+    /// The word before each promotion amount in its promotion ("over" in
+    /// "orders over $75"): the amount is the promotion's only in that role.
+    promo_amount_words: HashMap<i64, HashSet<String>>,
     promo_percents: Vec<f64>,
     max_discount: Option<f64>,
     /// Numbers (×100) the store name, active promotions (and their end
     /// dates) and the goal state; product numbers live per product.
     numbers: HashSet<i64>,
+    /// (number, unit) pairs the store name, promotions and goal state.
+    quantities: HashSet<(i64, String)>,
     /// Lower-case words the catalog, store and goal use.
     vocab: HashSet<String>,
     vocab_stems: HashSet<String>,
@@ -187,6 +382,9 @@ pub struct FactSheet {
     product_nouns: HashSet<String>,
     free_followers: HashSet<String>,
     promo_codes: HashSet<String>,
+    /// Offers with a money condition: the promotion's first two words and the
+    /// amount ("free shipping", $75 of "Free shipping on orders over $75").
+    conditional_offers: Vec<(String, i64, String)>,
     catalog_text_lower: String,
     urls: Vec<String>,
 }
@@ -251,7 +449,15 @@ fn product_facts(p: &Product) -> ProductFacts {
         .chain(p.tags.iter())
         .flat_map(|t| text_numbers(t))
         .collect();
+    let quantities = std::iter::once(&p.name)
+        .chain(p.category.iter())
+        .chain(p.features.iter())
+        .chain(p.tags.iter())
+        .flat_map(|t| quantities(t))
+        .map(|(n, u, _)| (n, u))
+        .collect();
     ProductFacts {
+        quantities,
         name_lower: p.name.to_lowercase(),
         name_words: words(&p.name),
         features: p
@@ -311,6 +517,7 @@ impl FactSheet {
             .filter(|p| p.active(today))
             .collect();
         let mut promo_amounts = HashSet::new();
+        let mut promo_amount_words: HashMap<i64, HashSet<String>> = HashMap::new();
         let mut promo_percents = Vec::new();
         let mut numbers = HashSet::new();
         let mut vocab = HashSet::new();
@@ -322,6 +529,7 @@ impl FactSheet {
             .collect();
         let mut free_followers = HashSet::new();
         let mut promo_codes = HashSet::new();
+        let mut conditional_offers = Vec::new();
         let mut catalog_text = String::new();
         let mut urls = Vec::new();
 
@@ -351,6 +559,9 @@ impl FactSheet {
                 match c.kind {
                     ClaimKind::Money { cents, .. } => {
                         promo_amounts.insert(cents);
+                        if let Some(w) = words(&c.before).pop() {
+                            promo_amount_words.entry(cents).or_default().insert(w);
+                        }
                     }
                     ClaimKind::Percent { value, .. } => promo_percents.push(value),
                     ClaimKind::Number(_) => {}
@@ -369,14 +580,26 @@ impl FactSheet {
             if !promo.id.is_empty() {
                 promo_codes.insert(promo.id.to_uppercase());
             }
+            let head: Vec<String> = words(&promo.text).into_iter().take(2).collect();
+            let amount = money::extract(&promo.text)
+                .into_iter()
+                .find_map(|c| match c.kind {
+                    ClaimKind::Money { cents, .. } => Some(cents),
+                    _ => None,
+                });
+            if let (2, Some(cents)) = (head.len(), amount) {
+                conditional_offers.push((head.join(" "), cents, promo.text.clone()));
+            }
         }
         texts.extend(extra_text.iter().copied());
         // Numbers any copy may state: the store's, the promotions', the goal's.
         let shared = std::iter::once(catalog.store.as_str())
             .chain(active.iter().flat_map(|p| [p.text.as_str(), p.id.as_str()]))
             .chain(extra_text.iter().copied());
+        let mut shared_quantities = HashSet::new();
         for t in shared {
             numbers.extend(text_numbers(t));
+            shared_quantities.extend(quantities(t).into_iter().map(|(n, u, _)| (n, u)));
         }
         for t in &texts {
             for w in words(t) {
@@ -423,15 +646,18 @@ impl FactSheet {
             distinctive,
             in_scope,
             promo_amounts,
+            promo_amount_words,
             promo_percents,
             max_discount,
             numbers,
+            quantities: shared_quantities,
             vocab,
             vocab_stems,
             phrases,
             product_nouns,
             free_followers,
             promo_codes,
+            conditional_offers,
             catalog_text_lower: catalog_text,
             urls,
         }
@@ -446,6 +672,20 @@ impl FactSheet {
     /// Whether this word sequence occurs in catalog or store text.
     pub fn knows_phrase(&self, words_lower: &[String]) -> bool {
         self.phrases.contains(&words_lower.join(" "))
+    }
+
+    /// The catalog name word `w` is a near miss of ("featheredle" →
+    /// "featherlite"): within one edit per three letters.
+    pub fn nearest_word(&self, w: &str) -> Option<String> {
+        let w = w.to_lowercase();
+        self.name_index
+            .keys()
+            .chain(self.store_words.iter())
+            .filter(|n| n.chars().count() >= 4 && **n != w)
+            .map(|n| (super::lexicon::edit_distance(&w, n), n))
+            .filter(|(d, n)| d * 3 <= w.chars().count().max(n.chars().count()))
+            .min()
+            .map(|(_, n)| n.clone())
     }
 
     /// Indices of products the text names (full name, or a word only that
@@ -538,6 +778,10 @@ impl FactSheet {
                                 self.describe_amounts(scope)
                             ),
                         });
+                    } else if let Some(v) =
+                        self.promo_amount_misused(&claim.before, cents, &claim.text, &prices)
+                    {
+                        out.push(v);
                     } else if let Some(v) = self.misplaced(&claim.before, cents, &claim.text, scope)
                     {
                         out.push(v);
@@ -598,11 +842,94 @@ impl FactSheet {
                 });
             }
         }
+        for (n, unit, span) in quantities(text) {
+            let number_known = self.numbers.contains(&n)
+                || scope.iter().any(|&i| self.products[i].numbers.contains(&n));
+            let pair = (n, unit);
+            let stated = self.quantities.contains(&pair)
+                || scope
+                    .iter()
+                    .any(|&i| self.products[i].quantities.contains(&pair));
+            // An unknown number is reported once, as a number.
+            if number_known && !stated {
+                out.push(Violation {
+                    rule: "quantity",
+                    detail: format!(
+                        "'{span}' is not a quantity the catalog states for the products in this copy"
+                    ),
+                    span,
+                });
+            }
+        }
+        self.check_price_pairs(text, scope, &mut out);
         self.check_names(text, &mut out);
         self.check_features(text, scope, &mut out);
         self.check_offers(text, &mut out);
         self.check_links(text, &mut out);
         out
+    }
+
+    /// "now $189 (was $349)": a current and a regular price stated together
+    /// must be one product's, not the sleeping bag's price and the tent's.
+    fn check_price_pairs(&self, text: &str, scope: &[usize], out: &mut Vec<Violation>) {
+        let amounts: Vec<(i64, Option<PriceRole>, String)> = money::extract(text)
+            .into_iter()
+            .filter_map(|c| match c.kind {
+                ClaimKind::Money { cents, .. } => Some((cents, price_role(&c.before), c.text)),
+                _ => None,
+            })
+            .collect();
+        for pair in amounts.windows(2) {
+            let (current, regular) = match (&pair[0], &pair[1]) {
+                ((a, Some(PriceRole::Current), _), (b, Some(PriceRole::Regular), _))
+                | ((b, Some(PriceRole::Regular), _), (a, Some(PriceRole::Current), _)) => (*a, *b),
+                _ => continue,
+            };
+            let one_product = scope.iter().any(|&i| {
+                self.products[i].current == current && self.products[i].regular == regular
+            });
+            // Each in its role on its own (else reported as misplaced already).
+            let is_current = scope.iter().any(|&i| self.products[i].current == current);
+            let is_regular = scope.iter().any(|&i| self.products[i].regular == regular);
+            if !one_product && is_current && is_regular {
+                out.push(Violation {
+                    rule: "price",
+                    detail: format!(
+                        "'{}' and '{}' are not the current and regular price of one product",
+                        pair[0].2, pair[1].2
+                    ),
+                    span: pair[1].2.clone(),
+                });
+            }
+        }
+    }
+
+    /// A promotion's amount stated as something else: "$75" of "free shipping
+    /// on orders over $75" may follow "over", not "tents at" or "down from".
+    fn promo_amount_misused(
+        &self,
+        before: &str,
+        cents: i64,
+        span: &str,
+        prices: &HashSet<i64>,
+    ) -> Option<Violation> {
+        let roles = self.promo_amount_words.get(&cents)?;
+        if prices.contains(&cents) {
+            return None;
+        }
+        let last = words(before).pop().unwrap_or_default();
+        (!roles.contains(&last)).then(|| Violation {
+            rule: "price",
+            span: format!("{before} {span}").trim().to_string(),
+            detail: format!(
+                "'{span}' is the promotion's amount ({}), not what '{before}' says",
+                roles
+                    .iter()
+                    .map(|w| format!("{w} {span}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
     }
 
     /// A real amount in the wrong role: "now $129" or "on sale for $129"
@@ -619,43 +946,14 @@ impl FactSheet {
             self.products[i].prices.len() > 1
                 && self.products[i].regular - self.products[i].current == cents
         });
-        if self.promo_amounts.contains(&cents) || saving {
+        let role = price_role(before);
+        let regular_role = role == Some(PriceRole::Regular);
+        let current_role = role == Some(PriceRole::Current);
+        // A saving may be stated as one ("save $30"), never as "was $30".
+        if self.promo_amounts.contains(&cents) || (saving && !regular_role) {
             return None;
         }
-        let words: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
-        let last = words.last().copied().unwrap_or("");
-        // German, French, Spanish and Chinese role words as completion.rs's
-        // examples write them ("statt", "au lieu de", "antes", "原价"; "jetzt
-        // nur", "现价"); Chinese runs on, so its words end the last token.
-        let regular_role = before.ends_with("down from")
-            || before.ends_with("reduced from")
-            || before.ends_with("au lieu de")
-            || last.ends_with("原价")
-            || last.ends_with("通常価格")
-            || matches!(
-                last,
-                "was" | "regular" | "regularly" | "originally" | "usually" | "statt" | "antes"
-            );
-        const CURRENT: &[&str] = &[
-            "now",
-            "only",
-            "just",
-            "today",
-            "sale",
-            "discounted",
-            "discount",
-            "deal",
-            "offer",
-            "jetzt",
-            "nur",
-            "maintenant",
-            "seulement",
-            "ahora",
-            "solo",
-        ];
-        let current_role = !regular_role
-            && (words.iter().any(|w| CURRENT.contains(w))
-                || ["现价", "仅需", "只需", "特价", "今なら"].iter().any(|w| last.ends_with(w)));
+        let last = before.split(' ').rfind(|w| !w.is_empty()).unwrap_or("");
         let (ok, role) = if regular_role {
             (
                 scope.iter().any(|&i| {
@@ -882,6 +1180,20 @@ impl FactSheet {
     }
 
     fn check_offers(&self, text: &str, out: &mut Vec<Violation>) {
+        // "Free shipping" without its "over $75" is a bigger offer than the store's.
+        let text_words = format!(" {} ", words(text).join(" "));
+        for (head, cents, promo) in &self.conditional_offers {
+            let stated = money::extract(text)
+                .iter()
+                .any(|c| matches!(c.kind, ClaimKind::Money { cents: x, .. } if x == *cents));
+            if text_words.contains(&format!(" {head} ")) && !stated {
+                out.push(Violation {
+                    rule: "offer",
+                    span: head.clone(),
+                    detail: format!("'{head}' leaves out the promotion's condition ('{promo}')"),
+                });
+            }
+        }
         let lower = text.to_lowercase();
         let chars: Vec<char> = lower.chars().collect();
         let target: Vec<char> = "free".chars().collect();
@@ -984,6 +1296,60 @@ impl FactSheet {
                 });
             }
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PriceRole {
+    /// "now $99", "on sale for $99".
+    Current,
+    /// "was $129", "down from $129".
+    Regular,
+}
+
+/// The role the words before an amount give it (lower case, as
+/// [`money::Claim::before`] holds them).
+fn price_role(before: &str) -> Option<PriceRole> {
+    // With German, French, Spanish, Chinese and Japanese role words as
+    // completion.rs's examples write them ("statt", "au lieu de", "antes",
+    // "原价"; "jetzt nur", "现价"); CJK runs on, so its words end the last token.
+    const CURRENT: &[&str] = &[
+        "now",
+        "only",
+        "just",
+        "today",
+        "sale",
+        "discounted",
+        "discount",
+        "deal",
+        "offer",
+        "jetzt",
+        "nur",
+        "maintenant",
+        "seulement",
+        "ahora",
+        "solo",
+    ];
+    const CURRENT_CJK: &[&str] = &["现价", "仅需", "只需", "特价", "今なら"];
+    const REGULAR_CJK: &[&str] = &["原价", "通常価格"];
+    let words: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
+    let last = words.last().copied().unwrap_or("");
+    if before.ends_with("down from")
+        || before.ends_with("reduced from")
+        || before.ends_with("au lieu de")
+        || REGULAR_CJK.iter().any(|w| last.ends_with(w))
+        || matches!(
+            last,
+            "was" | "regular" | "regularly" | "originally" | "usually" | "statt" | "antes"
+        )
+    {
+        Some(PriceRole::Regular)
+    } else if words.iter().any(|w| CURRENT.contains(w))
+        || CURRENT_CJK.iter().any(|w| last.ends_with(w))
+    {
+        Some(PriceRole::Current)
+    } else {
+        None
     }
 }
 

@@ -253,7 +253,10 @@ pub fn compose(
                 f.p.and_then(|p| p.features.first()).map(|x| capitalize(x)),
                 f.price().map(|p| format!("Just {p}")),
             ];
-            let h3 = vec![Some(store.to_string()), f.promo_short.clone()];
+            // The third headline carries the plan's angle, so two visitors
+            // with different angles never get the same ad.
+            let mut h3 = angle_line(&f);
+            h3.extend([Some(store.to_string()), f.promo_short.clone()]);
             let d1 = vec![
                 f.name()
                     .zip(f.features(3))
@@ -266,7 +269,8 @@ pub fn compose(
                     .map(|(n, x)| format!("{}: {x}.", the(n, true))),
                 f.name().map(|n| format!("{} from {store}.", the(n, true))),
             ];
-            let d2 = vec![
+            let mut d2 = angle_sentence(&f);
+            d2.extend([
                 f.price()
                     .zip(f.was())
                     .map(|(p, w)| format!("Now {p}, down from {w}. Shop {store}.")),
@@ -277,7 +281,7 @@ pub fn compose(
                 f.p.and_then(|p| p.category.clone())
                     .map(|c| format!("Shop {c} at {store}.")),
                 Some(format!("Shop now at {store}.")),
-            ];
+            ]);
             copy.set("headline_1", pick(h1, max("headline_1"), banned));
             copy.set("headline_2", pick(h2, max("headline_2"), banned));
             copy.set("headline_3", pick(h3, max("headline_3"), banned));
@@ -294,6 +298,52 @@ pub fn compose(
     }
     add_required(kind, &mut copy, required);
     copy
+}
+
+/// A short headline (search-ad size) saying the plan's angle.
+fn angle_line(f: &Facts) -> Vec<Option<String>> {
+    match f.angle {
+        Angle::CartReminder => vec![Some("Still in your cart".into())],
+        Angle::SaleOnViewed => vec![Some("Now on sale".into())],
+        Angle::ViewedItem => vec![Some("Take another look".into())],
+        Angle::GiftIdea => vec![Some("A gift idea".into())],
+        Angle::InterestMatch => vec![Some("Picked for you".into())],
+        Angle::Welcome => vec![
+            Some(format!("Welcome to {}", f.store)),
+            Some("New here? Welcome".into()),
+        ],
+        Angle::Campaign | Angle::Generic | Angle::Rewrite => vec![f.promo_short.clone()],
+    }
+}
+
+/// A description sentence saying the plan's angle with the product's facts.
+fn angle_sentence(f: &Facts) -> Vec<Option<String>> {
+    let name = f.name();
+    let price = f.price();
+    match f.angle {
+        Angle::CartReminder => vec![
+            name.zip(price)
+                .map(|(n, p)| format!("{} is still in your cart at {p}.", the(n, true))),
+            Some("Your cart is waiting for you.".into()),
+        ],
+        Angle::SaleOnViewed => vec![name.zip(price).zip(f.was()).map(|((n, p), w)| {
+            format!("You looked at {}: now {p}, down from {w}.", the(n, false))
+        })],
+        Angle::ViewedItem => vec![name
+            .zip(price)
+            .map(|(n, p)| format!("Take another look at {}, {p}.", the(n, false)))],
+        Angle::GiftIdea => vec![name
+            .zip(price)
+            .map(|(n, p)| format!("A gift idea from {}: {}, {p}.", f.store, the(n, false)))],
+        Angle::InterestMatch => vec![name
+            .zip(price)
+            .map(|(n, p)| format!("Picked for you: {}, {p}.", the(n, false)))],
+        Angle::Welcome => vec![
+            f.promo.map(|p| format!("Welcome to {}. {p}.", f.store)),
+            Some(format!("Welcome to {}.", f.store)),
+        ],
+        Angle::Campaign | Angle::Generic | Angle::Rewrite => vec![f.promo.map(|p| format!("{p}."))],
+    }
 }
 
 fn hook(f: &Facts) -> Option<String> {
@@ -394,6 +444,10 @@ fn subject(f: &Facts) -> Vec<Option<String>> {
 
 fn blurb(f: &Facts) -> String {
     let mut parts = Vec::new();
+    // The angle opens the blurb; store-wide angles state the promotion last.
+    if !matches!(f.angle, Angle::Campaign | Angle::Generic | Angle::Rewrite) {
+        parts.extend(hook(f));
+    }
     if let Some(name) = f.name() {
         match f.features(3) {
             Some(x) => parts.push(format!("{} brings {x}.", the(name, true))),
@@ -412,8 +466,9 @@ fn blurb(f: &Facts) -> String {
     parts.join(" ")
 }
 
-/// Appends each missing required term to the roomiest text field.
-fn add_required(kind: ContentKind, copy: &mut CopyFields, required: &[String]) {
+/// Appends each missing required term to the roomiest text field (also a
+/// repair of model copy, job.rs).
+pub fn add_required(kind: ContentKind, copy: &mut CopyFields, required: &[String]) {
     // Longer, descriptive fields first; a headline or CTA only as a last resort.
     const PREFERENCE: &[&str] = &[
         "post",

@@ -4,6 +4,9 @@
 //! base model: completion.rs), each [`WriteJob::step`] advances the generator by one
 //! token (or finishes an attempt: parse, check, repair, regenerate with new
 //! seeds when nothing passed), and the last step yields the [`WriteResult`].
+//! A multi-field answer that stops short (the small model drifts back into
+//! the fact-sheet format after two search-ad headlines) is continued: its
+//! good lines plus the next missing label become a new prompt, once.
 //! Dropping the job cancels it. [`Writer::write`] runs one to the end.
 
 use web_time::Instant;
@@ -30,7 +33,7 @@ use super::rewrite;
 use super::sanitize;
 use super::score;
 use super::store::Store;
-use super::text::collapse_ws;
+use super::text::{collapse_ws, words};
 use crate::error::{Error, Result};
 use crate::textgen::{Completion, GenerationOptions, StepEvent, TextGenerator};
 
@@ -42,6 +45,8 @@ pub const MIN_P: f32 = 0.05;
 pub const REPETITION_PENALTY: f32 = 1.1;
 /// Repair rounds per variant before it is rejected.
 const REPAIR_ROUNDS: usize = 2;
+/// Continuations per variant whose answer stopped short of its fields.
+const CONTINUATIONS: u8 = 1;
 
 /// What the generator can do, as far as the pipeline cares.
 #[derive(Debug, Clone)]
@@ -110,7 +115,22 @@ struct Passed {
 enum Phase<J> {
     Ready,
     Generating(J),
+    /// Continuing one variant's unfinished answer.
+    Continuing(J, Continuation),
     Done,
+}
+
+/// A variant whose answer stopped short: its text so far (from the prefilled
+/// label, ending with the next missing field's label) and where it came from.
+struct Continuation {
+    text: String,
+    /// The answer as the model first wrote it, judged as it is when the
+    /// continuation starts the answer over instead of filling the field.
+    original: String,
+    variant: usize,
+    seed: u32,
+    mean_logprob: f32,
+    round: u8,
 }
 
 /// One request in flight. Owns everything it needs: it can outlive the borrow
@@ -126,6 +146,9 @@ pub struct WriteJob<G: TextGenerator> {
     /// Catalog-only copy for the plan: the fallback, and the filler for a
     /// variant missing a minority of its fields.
     fallback: CopyFields,
+    /// Catalog-only copy for the store-wide angle: the filler where the
+    /// fallback's text would repeat a field the model wrote.
+    fallback_alt: CopyFields,
     brand: Brand,
     language_check: LanguageCheck,
     prompt: String,
@@ -141,6 +164,8 @@ pub struct WriteJob<G: TextGenerator> {
     passed: Vec<Passed>,
     rejected: Vec<Rejected>,
     partial: Vec<String>,
+    /// Unfinished answers waiting to be continued.
+    continuations: Vec<Continuation>,
     timings: Timings,
     started: Instant,
 }
@@ -174,7 +199,12 @@ fn base_options(
         min_p: MIN_P,
         repetition_penalty: REPETITION_PENALTY,
         seed: None,
-        stop: Vec::new(),
+        // A multi-field answer that starts a fact-sheet line has left the format.
+        stop: if kind.fields().len() > 1 {
+            prompt::FACT_LABELS.iter().map(|l| format!("\n{l}")).collect()
+        } else {
+            Vec::new()
+        },
         num_return_sequences: n,
     };
     overrides.apply(&mut o);
@@ -308,8 +338,9 @@ impl Writer {
     /// The part of every `kind` prompt that no visitor changes (instructions,
     /// brand voice, the worked example): reading it ahead of time with the
     /// engine's warm-up means a write only reads its visitor-specific tail.
-    /// Found as the common beginning of two prompts that differ only in the
-    /// last turn, so it holds for any chat template.
+    /// Found as the common beginning of prompts that differ in the last turn
+    /// and in the worked example's angle, so it holds for any chat template
+    /// and any visitor.
     pub fn warmup_prompt<G: TextGenerator>(&self, kind: ContentKind, generator: &G) -> Result<String> {
         let prepared = self.prepare(&WriteRequest::new(kind), &self.languages(Some(generator.languages())))?;
         if !generator.has_chat_template() {
@@ -324,8 +355,21 @@ impl Writer {
         };
         let a = render("A", &mut messages)?;
         let b = render("B", &mut messages)?;
-        let common = a.char_indices().zip(b.chars()).find(|((_, x), y)| x != y).map_or(a.len(), |((i, _), _)| i);
-        Ok(a[..common].to_string())
+        let other_angle = Plan {
+            angle: Angle::CartReminder,
+            promotion: None,
+            ..prepared.plan.clone()
+        };
+        let mut other = prompt::messages(kind, &other_angle, &self.voice());
+        let c = render("A", &mut other)?;
+        let common = |x: &str, y: &str| {
+            x.char_indices()
+                .zip(y.chars())
+                .find(|((_, p), q)| p != q)
+                .map_or(x.len().min(y.len()), |((i, _), _)| i)
+        };
+        let end = common(&a, &b).min(common(&a, &c));
+        Ok(a[..end].to_string())
     }
 
     /// Ideation only: the plan (and input warnings) a request would use.
@@ -354,16 +398,27 @@ impl Writer {
             completion::document(request.kind, &plan, &self.store.catalog, self.store.name())
         } + &prefill;
         let topic = checks::topic_stems(&plan, self.store.name());
-        let fallback_copy = completion::localized_fallback(request.kind, &plan, self.store.name())
-            .unwrap_or_else(|| {
-                fallback::compose(
-                    request.kind,
-                    &plan,
-                    self.store.name(),
-                    &brand.banned_phrases,
-                    &brand.required_terms,
-                )
-            });
+        // Copy from catalog facts alone, in the plan's language where the
+        // completion phrases cover it; the generic-angle one is the
+        // alternative when the plan's own equals another's.
+        let compose_fallback = |plan: &Plan| {
+            completion::localized_fallback(request.kind, plan, self.store.name()).unwrap_or_else(
+                || {
+                    fallback::compose(
+                        request.kind,
+                        plan,
+                        self.store.name(),
+                        &brand.banned_phrases,
+                        &brand.required_terms,
+                    )
+                },
+            )
+        };
+        let fallback_copy = compose_fallback(&plan);
+        let fallback_alt = compose_fallback(&Plan {
+            angle: Angle::Generic,
+            ..plan.clone()
+        });
         let seed = request.seed.unwrap_or_else(|| {
             let angle = serde_json::to_string(&plan.angle).unwrap_or_default();
             let mut parts = vec![
@@ -383,6 +438,7 @@ impl Writer {
             echo: prepared.echo,
             topic,
             fallback: fallback_copy,
+            fallback_alt,
             brand: brand.clone(),
             language_check: self.config.language_check,
             prompt,
@@ -396,6 +452,7 @@ impl Writer {
             passed: Vec::new(),
             rejected: Vec::new(),
             partial: Vec::new(),
+            continuations: Vec::new(),
             timings: Timings {
                 ideate: ideate_ms,
                 ..Timings::default()
@@ -507,6 +564,7 @@ impl Writer {
             echo: EchoGuard::default().with_instructions(prompt::instruction_texts()),
             topic: Vec::new(),
             fallback: CopyFields::default(),
+            fallback_alt: CopyFields::default(),
             brand: brand.clone(),
             language_check: self.config.language_check,
             prompt,
@@ -520,6 +578,7 @@ impl Writer {
             passed: Vec::new(),
             rejected: Vec::new(),
             partial: Vec::new(),
+            continuations: Vec::new(),
             timings: Timings {
                 ideate: ms(started),
                 ..Timings::default()
@@ -666,12 +725,52 @@ impl<G: TextGenerator> WriteJob<G> {
                         let t = Instant::now();
                         self.optimize(completions);
                         self.timings.optimize += ms(t);
-                        self.attempt += 1;
-                        if self.passed.is_empty() && self.attempt < self.max_attempts {
-                            self.phase = Phase::Ready;
-                            return self.step(generator);
-                        }
+                        self.after_round(generator)
+                    }
+                    Err(Error::Cancelled) => Err(Error::Cancelled),
+                    Err(e) => {
+                        self.warnings.push(Warning {
+                            field: "generator".into(),
+                            message: format!("{e}; fallback copy used"),
+                        });
                         Ok(self.finish())
+                    }
+                }
+            }
+            Phase::Continuing(mut job, cont) => {
+                let t = Instant::now();
+                let event = generator.step(&mut job);
+                self.timings.create += ms(t);
+                match event {
+                    Ok(StepEvent::Token { text, .. }) => {
+                        let variant = cont.variant;
+                        if let Some(p) = self.partial.get_mut(variant) {
+                            p.push_str(&text);
+                        }
+                        let so_far = self.partial.get(variant).map_or("", |p| p.as_str());
+                        if !text.is_empty() && answer_complete(self.kind, &self.prefill, so_far) {
+                            generator.finish_sequence(&mut job, 0);
+                        }
+                        self.phase = Phase::Continuing(job, cont);
+                        Ok(WriteEvent::Token {
+                            attempt: self.attempt,
+                            variant,
+                            text,
+                        })
+                    }
+                    Ok(StepEvent::Finished(mut completions)) => {
+                        let t = Instant::now();
+                        if let Some(c) = completions.pop() {
+                            if self.starts_over(&c.text) {
+                                self.consider(cont.original, cont.seed, cont.mean_logprob, cont.variant, cont.round);
+                            } else {
+                                let full = format!("{}{}", cont.text, c.text);
+                                let logprob = (cont.mean_logprob + c.mean_logprob) / 2.0;
+                                self.consider(full, cont.seed, logprob, cont.variant, cont.round);
+                            }
+                        }
+                        self.timings.optimize += ms(t);
+                        self.after_round(generator)
                     }
                     Err(Error::Cancelled) => Err(Error::Cancelled),
                     Err(e) => {
@@ -690,6 +789,92 @@ impl<G: TextGenerator> WriteJob<G> {
         }
     }
 
+    /// After a round of variants (or one continuation): continue the next
+    /// unfinished answer, else regenerate when nothing passed, else finish.
+    fn after_round(&mut self, generator: &mut G) -> Result<WriteEvent> {
+        if let Some(cont) = self.continuations.pop() {
+            let options = GenerationOptions {
+                seed: Some(cont.seed),
+                num_return_sequences: 1,
+                ..self.options.clone()
+            };
+            let prompt = format!("{}{}", self.prompt, &cont.text[self.prefill.len()..]);
+            let t = Instant::now();
+            let started = generator.start(&prompt, &options);
+            self.timings.create += ms(t);
+            return match started {
+                Ok(job) => {
+                    // The variant's streamed text becomes the answer so far.
+                    if let Some(p) = self.partial.get_mut(cont.variant) {
+                        *p = cont.text[self.prefill.len()..].to_string();
+                    }
+                    self.phase = Phase::Continuing(job, cont);
+                    self.step(generator)
+                }
+                Err(Error::Cancelled) => Err(Error::Cancelled),
+                Err(e) => {
+                    self.warnings.push(Warning {
+                        field: "generator".into(),
+                        message: format!("{e}; fallback copy used"),
+                    });
+                    Ok(self.finish())
+                }
+            };
+        }
+        self.attempt += 1;
+        if self.passed.is_empty() && self.attempt < self.max_attempts {
+            self.phase = Phase::Ready;
+            return self.step(generator);
+        }
+        Ok(self.finish())
+    }
+
+    /// Whether a continuation opens with a field label of its own: the model
+    /// started the answer over rather than writing the field it was given.
+    fn starts_over(&self, continuation: &str) -> bool {
+        let first = continuation
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_lowercase();
+        self.kind.fields().iter().any(|f| {
+            std::iter::once(f.label.to_lowercase())
+                .chain(f.aliases.iter().map(|a| a.to_string()))
+                .any(|l| first.starts_with(&format!("{l}:")) || first.starts_with(&format!("{l} ")) && first.contains(':'))
+        })
+    }
+
+    /// The answer's leading lines in the output format, plus the label of the
+    /// first field they miss — when some fields are there and some are not.
+    fn continuation_text(&self, full: &str) -> Option<String> {
+        let fields = self.kind.fields();
+        if fields.len() < 2 {
+            return None;
+        }
+        let mut kept: Vec<&str> = Vec::new();
+        for line in full.lines() {
+            let t = line.trim_start();
+            if prompt::FACT_LABELS.iter().any(|l| t.starts_with(l)) {
+                break;
+            }
+            kept.push(line);
+        }
+        let kept = kept.join("\n");
+        let copy = parse::parse(self.kind, &kept);
+        let missing = fields.iter().find(|f| copy.get(f.name).is_none())?;
+        if copy.0.is_empty() {
+            return None;
+        }
+        // The answer begins with the prefilled label (or the model's own copy of it).
+        let body = kept.trim_start();
+        let body = match body.get(..self.prefill.len()) {
+            Some(head) if head.eq_ignore_ascii_case(&self.prefill) => &body[self.prefill.len()..],
+            _ => return None,
+        };
+        Some(format!("{}{}\n{}:", self.prefill, body.trim_end(), missing.label))
+    }
+
     fn check(&self, copy: &CopyFields) -> Vec<Check> {
         let ctx = CheckContext {
             kind: self.kind,
@@ -699,6 +884,10 @@ impl<G: TextGenerator> WriteJob<G> {
             language: &self.plan.language,
             language_check: self.language_check,
             topic: &self.topic,
+            visitor: match &self.mode {
+                Mode::Write => checks::VisitorFacts::from_plan(&self.plan),
+                Mode::Rewrite { .. } => checks::VisitorFacts::any(),
+            },
         };
         match &self.mode {
             Mode::Write => checks::run(copy, &ctx, &[]),
@@ -712,7 +901,7 @@ impl<G: TextGenerator> WriteJob<G> {
     }
 
     fn optimize(&mut self, completions: Vec<Completion>) {
-        for c in completions {
+        for (variant, c) in completions.into_iter().enumerate() {
             // The model continues the prefilled label, or repeats it.
             let repeated = c
                 .text
@@ -724,6 +913,31 @@ impl<G: TextGenerator> WriteJob<G> {
             } else {
                 format!("{}{}", self.prefill, c.text)
             };
+            self.consider(full, c.seed, c.mean_logprob, variant, 0);
+        }
+    }
+
+    /// Checks one answer (repairing what can be repaired), or queues it for
+    /// a continuation when it stopped short of its fields.
+    fn consider(&mut self, full: String, seed: u32, mean_logprob: f32, variant: usize, round: u8) {
+        if matches!(self.mode, Mode::Write) && round < CONTINUATIONS {
+            if let Some(text) = self.continuation_text(&full) {
+                self.continuations.push(Continuation {
+                    text,
+                    original: full,
+                    variant,
+                    seed,
+                    mean_logprob,
+                    round: round + 1,
+                });
+                return;
+            }
+        }
+        let raw = full
+            .strip_prefix(self.prefill.as_str())
+            .unwrap_or(&full)
+            .to_string();
+        {
             let mut copy = parse::parse(self.kind, &full);
             let mut checks = self.check(&copy);
             let mut repairs = Vec::new();
@@ -731,17 +945,31 @@ impl<G: TextGenerator> WriteJob<G> {
                 if all_pass(&checks) {
                     break;
                 }
+                let filler;
                 let fill = match &self.mode {
-                    Mode::Write => (&self.fallback, "catalog facts"),
+                    Mode::Write => {
+                        filler = self.filler_for(&copy);
+                        (&filler, "catalog facts")
+                    }
                     Mode::Rewrite { original, .. } => (original, "the original"),
                 };
-                let notes = repair::repair(
+                let mut notes = repair::repair(
                     self.kind,
                     &mut copy,
                     &checks,
                     Some(fill),
                     self.brand.emoji.max(),
                 );
+                // A missing required term (the brand's name) is appended the
+                // way the catalog-only copy appends it, to copy that passes
+                // everything else: nothing is invented.
+                if checks.iter().filter(|c| !c.pass).all(|c| c.name == "required_terms") {
+                    let before = copy.clone();
+                    fallback::add_required(self.kind, &mut copy, &self.brand.required_terms);
+                    if copy != before {
+                        notes.push("added the brand's required terms".to_string());
+                    }
+                }
                 if notes.is_empty() {
                     break;
                 }
@@ -755,24 +983,40 @@ impl<G: TextGenerator> WriteJob<G> {
                     .iter()
                     .any(|p| p.copy.joined().to_lowercase() == key)
                 {
-                    continue;
+                    return;
                 }
                 self.passed.push(Passed {
                     copy,
-                    seed: c.seed,
-                    mean_logprob: c.mean_logprob,
+                    seed,
+                    mean_logprob,
                     repairs,
                     checks,
                 });
             } else {
                 self.rejected.push(Rejected {
-                    seed: c.seed,
+                    seed,
                     attempt: self.attempt,
-                    raw: c.text,
+                    raw,
                     failed: checks.into_iter().filter(|c| !c.pass).collect(),
                 });
             }
         }
+    }
+
+    /// The fallback's fields, each replaced by the store-wide angle's when it
+    /// would repeat a field `copy` already has ("Still in your cart" twice).
+    fn filler_for(&self, copy: &CopyFields) -> CopyFields {
+        let have: Vec<Vec<String>> = copy.iter().map(|(_, t)| words(t)).collect();
+        let mut out = self.fallback.clone();
+        for spec in self.kind.fields() {
+            let repeats = |t: &str| have.contains(&words(t));
+            if out.get(spec.name).is_some_and(repeats) {
+                if let Some(alt) = self.fallback_alt.get(spec.name).filter(|t| !repeats(t)) {
+                    out.set(spec.name, alt.to_string());
+                }
+            }
+        }
+        out
     }
 
     fn fallback_copy(&self) -> CopyFields {

@@ -21,6 +21,7 @@ pub mod input;
 pub mod job;
 pub mod kinds;
 pub mod lang;
+pub mod lexicon;
 pub mod money;
 pub mod parse;
 pub mod phrases;

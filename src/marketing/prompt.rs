@@ -9,7 +9,7 @@
 
 use super::catalog::Catalog;
 use super::fallback;
-use super::ideate::{featured_product, Angle, FeaturedProduct, Frame, Plan};
+use super::ideate::{featured_product, Angle, FeaturedProduct, Plan};
 use super::kinds::ContentKind;
 use super::request::Tone;
 use super::result::CopyFields;
@@ -45,6 +45,22 @@ pub fn instruction_texts() -> Vec<&'static str> {
     t.push("Visitor's words (data only)");
     t
 }
+
+/// Line labels of the fact sheet ([`task_message`]). A model that starts one
+/// in its answer has left the output format (job.rs ends the variant there
+/// and continues it with the next missing field's label).
+pub const FACT_LABELS: &[&str] = &[
+    "Product:",
+    "Price:",
+    "Features:",
+    "Also in the cart:",
+    "Promotion:",
+    "Campaign:",
+    "Why:",
+    "Visitor's words",
+    "Structure:",
+    "Tone:",
+];
 
 /// Field limits as the system turn states them.
 pub fn limits_line(kind: ContentKind) -> String {
@@ -179,7 +195,9 @@ pub fn task_message(kind: ContentKind, plan: &Plan) -> String {
 }
 
 /// A plan for the worked example: another in-stock product of the catalog
-/// (preferably on sale, to show how prices are written), pitched plainly.
+/// (preferably on sale, to show how prices are written), pitched with the
+/// task's own angle, frame and promotion, so a model that copies the
+/// example's shape copies the right angle ("still in your cart", "welcome").
 pub fn example_plan(catalog: &Catalog, plan: &Plan) -> Option<Plan> {
     let position = |sku: &str| {
         catalog
@@ -196,11 +214,14 @@ pub fn example_plan(catalog: &Catalog, plan: &Plan) -> Option<Plan> {
     let fp = featured_product(p, catalog, &plan.language);
     Some(Plan {
         personalized: false,
-        angle: Angle::InterestMatch,
-        frame: Frame::Fab,
+        angle: match plan.angle {
+            Angle::Rewrite => Angle::InterestMatch,
+            a => a,
+        },
+        frame: plan.frame,
         featured: vec![fp.sku.clone()],
         products: vec![fp],
-        promotion: None,
+        promotion: plan.promotion.clone(),
         keywords: p.tags.iter().take(3).cloned().collect(),
         signals: Vec::new(),
         ranking: Vec::new(),

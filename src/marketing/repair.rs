@@ -2,7 +2,8 @@
 //! Repairs only remove or shorten — strip markup, drop the sentence or clause
 //! that holds a violation, trim at a word boundary within the limit, drop
 //! emoji beyond the policy — with one exception: when a minority of fields is
-//! missing, they are filled from the catalog-only copy (listed in `repairs`). Facts are never rewritten ("$79" is not
+//! missing, they are filled from the catalog-only copy (listed in `repairs`);
+//! and job.rs appends a missing required term as the catalog-only copy does. Facts are never rewritten ("$79" is not
 //! turned into "$99"); the clause goes instead.
 
 use super::kinds::ContentKind;
@@ -125,7 +126,15 @@ pub fn repair(
             notes.push(format!("{}: markup removed", spec.name));
         }
         let mut spans: Vec<String> = Vec::new();
-        for name in ["banned_phrases", "facts", "injection_echo", "prompt_echo"] {
+        for name in [
+            "banned_phrases",
+            "facts",
+            "invented_words",
+            "plan_claims",
+            "voice",
+            "injection_echo",
+            "prompt_echo",
+        ] {
             for c in failed(name) {
                 spans.extend(c.spans.iter().cloned());
             }
