@@ -153,7 +153,16 @@ impl Pool {
         job.work();
         // Parts a helper claimed finish inside its `busy` window.
         self.open.store(false, SeqCst);
+        let mut spins = 0u32;
         while self.busy.load(SeqCst) != 0 {
+            spins += 1;
+            // A helper the OS took off its core holds its part until it runs
+            // again: on a busy machine, give it our core rather than spin.
+            #[cfg(not(target_arch = "wasm32"))]
+            if spins > 1 << 10 {
+                std::thread::yield_now();
+                continue;
+            }
             std::hint::spin_loop();
         }
         self.job.store(std::ptr::null_mut(), SeqCst);
