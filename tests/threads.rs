@@ -3,6 +3,7 @@
 //! process-wide) draws the same sampled tokens for three variants decoded as
 //! one batch and reports the same teacher-forced log-probabilities with
 //! `BANNERET_THREADS=1` and `=2`.
+#![cfg(not(target_arch = "wasm32"))] // runs the native binary
 
 mod common;
 
