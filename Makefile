@@ -33,11 +33,11 @@ model:
 	scripts/setup.sh model
 
 build:
-	scripts/setup.sh rust wasm-bindgen wasm-pack node
+	scripts/setup.sh rust nightly wasm-bindgen wasm-pack node
 	scripts/build-wasm.sh
 
 build-dev:
-	scripts/setup.sh rust wasm-bindgen wasm-pack
+	scripts/setup.sh rust nightly wasm-bindgen wasm-pack
 	scripts/build-wasm.sh --dev
 
 serve:

@@ -6,6 +6,7 @@ source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
 phase "setup: rust target" setup_rust
+phase "setup: nightly toolchain" setup_nightly
 phase "setup: wasm-bindgen-cli" setup_wasm_bindgen
 phase "setup: wasm-pack" setup_wasm_pack
 phase "setup: chromium" setup_chromium

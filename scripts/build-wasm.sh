@@ -7,8 +7,13 @@
 #   pkg/relaxed/   SIMD128 + relaxed SIMD (i16x8.relaxed_dot_i8x16_i7x16_s),
 #                  which www/worker.js picks when WebAssembly.validate accepts
 #                  a relaxed instruction. Same numerics: integer sums are exact.
+#   pkg/threads/   SIMD128 + wasm threads (shared memory, atomics), built with
+#                  the nightly toolchain and -Z build-std (std itself must be
+#                  compiled with atomics); www/worker.js picks it on
+#                  cross-origin isolated pages and starts helper Web Workers
+#                  (www/threads.js). Same numerics as pkg/.
 #
-# Usage: scripts/build-wasm.sh [--dev] [--only simd|relaxed]
+# Usage: scripts/build-wasm.sh [--dev] [--only simd|relaxed|threads]
 # (--dev: debug profile, no wasm-opt; quicker, for iterating.)
 source "$(dirname "$0")/lib.sh"
 
@@ -23,7 +28,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --dev) profile=--dev ;;
         --only) only="$2"; shift ;;
-        *) die "unknown argument '$1' (usage: build-wasm.sh [--dev] [--only simd|relaxed])" ;;
+        *) die "unknown argument '$1' (usage: build-wasm.sh [--dev] [--only simd|relaxed|threads])" ;;
     esac
     shift
 done
@@ -52,23 +57,58 @@ build_variant() {
     log "${wasm#"$ROOT/"} ($name): $raw bytes ($gz gzipped; $raw_before before wasm-opt)"
 }
 
+# The threaded variant: cargo and wasm-bindgen directly, as wasm-pack would
+# look for (and try to download) a prebuilt wasm32 std for the nightly
+# toolchain, which -Z build-std makes unneeded.
+build_threads() {
+    local out="$ROOT/pkg/threads" target_dir="$ROOT/target/threads" cargo_profile=release dir=release
+    [ "$profile" = --release ] || { cargo_profile=dev; dir=debug; }
+    # The linker flags (on the final crate only: RUSTFLAGS would rebuild every
+    # dependency when they change) make the memory imported and shared, and
+    # export the thread-local storage setup wasm-bindgen's thread support needs;
+    # this rustc does not add them for +atomics by itself.
+    local link=(--shared-memory --import-memory --max-memory=1073741824
+        --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base)
+    RUSTUP_TOOLCHAIN="$NIGHTLY" CARGO_TARGET_DIR="$target_dir" \
+        RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128" \
+        cargo rustc --quiet --lib --crate-type cdylib --target wasm32-unknown-unknown --profile "$cargo_profile" \
+        -Z build-std=panic_abort,std -- "${link[@]/#/-Clink-arg=}"
+    rm -rf "$out"
+    wasm-bindgen --target web --out-dir "$out" "$target_dir/wasm32-unknown-unknown/$dir/banneret.wasm"
+    local wasm="$out/banneret_bg.wasm"
+    local raw_before; raw_before=$(stat -c %s "$wasm")
+    if [ "$profile" = --release ]; then
+        [ -x "$WASM_OPT" ] || die "$WASM_OPT missing: run scripts/setup.sh node"
+        "$WASM_OPT" -O3 "${WASM_FEATURES[@]}" --enable-threads --strip-debug --strip-producers "$wasm" -o "$wasm.opt"
+        mv "$wasm.opt" "$wasm"
+    fi
+    local raw gz
+    raw=$(stat -c %s "$wasm")
+    gz=$(gzip -9 -c "$wasm" | wc -c)
+    log "${wasm#"$ROOT/"} (threads): $raw bytes ($gz gzipped; $raw_before before wasm-opt)"
+}
+
 # wasm-pack rewrites its out-dir's package files: the baseline first, then
-# the variant inside it.
-if [ "$only" != relaxed ]; then
+# the variants inside it.
+if [ -z "$only" ] || [ "$only" = simd ]; then
     build_variant simd128 "$ROOT/pkg" "$ROOT/target" "-C target-feature=+simd128"
 fi
-if [ "$only" != simd ]; then
+if [ -z "$only" ] || [ "$only" = relaxed ]; then
     build_variant relaxed-simd "$ROOT/pkg/relaxed" "$ROOT/target/relaxed" \
         "-C target-feature=+simd128,+relaxed-simd" --enable-relaxed-simd
     # One package: the variant is part of pkg/, not a package of its own.
     rm -f "$ROOT/pkg/relaxed/package.json" "$ROOT/pkg/relaxed/README.md" "$ROOT/pkg/relaxed/.gitignore"
 fi
-if [ -f "$ROOT/pkg/package.json" ] && [ -f "$ROOT/pkg/relaxed/banneret.js" ]; then
+if [ -z "$only" ] || [ "$only" = threads ]; then
+    build_threads
+fi
+if [ -f "$ROOT/pkg/package.json" ] && [ -f "$ROOT/pkg/relaxed/banneret.js" ] && [ -f "$ROOT/pkg/threads/banneret.js" ]; then
     node -e '
         const fs = require("fs");
         const path = process.argv[1];
         const p = JSON.parse(fs.readFileSync(path, "utf8"));
-        const extra = ["relaxed/banneret_bg.wasm", "relaxed/banneret.js", "relaxed/banneret.d.ts"];
+        const extra = ["relaxed/banneret_bg.wasm", "relaxed/banneret.js", "relaxed/banneret.d.ts",
+            "threads/banneret_bg.wasm", "threads/banneret.js", "threads/banneret.d.ts"];
         p.files = [...new Set([...(p.files ?? []), ...extra])];
         fs.writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
     ' "$ROOT/pkg/package.json"

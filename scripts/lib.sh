@@ -13,6 +13,8 @@ export PATH="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin:$HOME/.cargo
 E2E_DIR="$ROOT/tests/e2e"
 # The one wasm-opt this project uses: binaryen from npm, pinned in tests/e2e/package-lock.json.
 WASM_OPT="$E2E_DIR/node_modules/.bin/wasm-opt"
+# The toolchain of the threaded wasm build (-Z build-std needs a nightly).
+NIGHTLY="${BANNERET_NIGHTLY:-nightly}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

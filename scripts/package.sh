@@ -14,7 +14,7 @@ if [ "${1:-}" = --out ]; then
 fi
 # The package's modules; tests/e2e/package.test.mjs checks that every import
 # among them (and of pkg/) resolves inside the package.
-MODULES=(banneret.js banneret.d.ts api.js client.js errors.js model-cache.js profile.js protocol.js slot.js worker.js)
+MODULES=(banneret.js banneret.d.ts api.js client.js errors.js model-cache.js profile.js protocol.js slot.js worker.js threads.js threads-worker.js)
 
 [ -f "$ROOT/pkg/banneret.js" ] || die "pkg/ is not built: run scripts/build-wasm.sh (or make build) first"
 version="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/Cargo.toml")"

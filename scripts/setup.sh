@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, idempotently: each step checks
 # first and does nothing when its tool is already there at the right version.
-# Usage: scripts/setup.sh [rust|wasm-bindgen|wasm-pack|chromium|node|model|all]...
+# Usage: scripts/setup.sh [rust|nightly|wasm-bindgen|wasm-pack|chromium|node|model|all]...
 # Caches outside the checkout are reused: ~/.cargo, ~/.npm, pip's cache and
 # $BANNERET_MODEL_DIR (~/.cache/banneret/models).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -43,6 +43,20 @@ setup_rust() {
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
         rustup target add wasm32-unknown-unknown \
             || die "rustup could not add wasm32-unknown-unknown (it downloads from the Rust project's servers, not a package registry)"
+    fi
+}
+
+# The threaded wasm build (scripts/build-wasm.sh) compiles std itself with
+# atomics: a nightly toolchain with its source.
+setup_nightly() {
+    if ! rustup toolchain list | grep -q "^$NIGHTLY"; then
+        log "rustup toolchain install $NIGHTLY (for the threaded wasm build)"
+        rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src \
+            || die "rustup could not install the $NIGHTLY toolchain (it downloads from the Rust project's servers)"
+    fi
+    if ! rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src'; then
+        rustup component add rust-src --toolchain "$NIGHTLY" \
+            || die "rustup could not add rust-src to $NIGHTLY"
     fi
 }
 
@@ -97,10 +111,11 @@ main() {
     trap phase_summary EXIT
     local steps=("$@")
     [ "${#steps[@]}" -gt 0 ] || steps=(all)
-    [ "${steps[0]}" != all ] || steps=(rust wasm-bindgen wasm-pack chromium node model)
+    [ "${steps[0]}" != all ] || steps=(rust nightly wasm-bindgen wasm-pack chromium node model)
     for s in "${steps[@]}"; do
         case "$s" in
             rust) phase "setup: rust target" setup_rust ;;
+            nightly) phase "setup: nightly toolchain" setup_nightly ;;
             wasm-bindgen) phase "setup: wasm-bindgen-cli" setup_wasm_bindgen ;;
             wasm-pack) phase "setup: wasm-pack" setup_wasm_pack ;;
             chromium) phase "setup: chromium" setup_chromium ;;

@@ -209,6 +209,7 @@ pub fn run(argv: &[String]) -> Result<Value> {
                 "completions": completions,
                 "prompt_tokens": job.prompt_tokens(),
                 "generated_tokens": generated,
+                "threads": crate::threads::threads(),
                 "timings_ms": { "first_token": first_token_ms, "total": total },
             }))
         }

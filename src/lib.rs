@@ -2,8 +2,9 @@
 //!
 //! Layers, each knowing only the ones above it in this list:
 //! - [`error`], [`textgen`]: the error type and the text-generation contract.
-//! - [`gguf`], [`quant`], [`model`], [`loader`]: model files, weight formats,
-//!   the transformer forward pass, streaming load.
+//! - [`gguf`], [`quant`], [`threads`], [`model`], [`loader`]: model files,
+//!   weight formats and their kernels (split across threads), the
+//!   transformer forward pass, streaming load.
 //! - [`tokenizer`], [`chat`], [`sampling`], [`engine`]: text to tokens and
 //!   back, chat templates, sampling, and the generation loop behind
 //!   [`textgen::TextGenerator`]; [`languages`], which languages each model
@@ -27,6 +28,7 @@ pub mod model;
 pub mod quant;
 pub mod sampling;
 pub mod textgen;
+pub mod threads;
 pub mod tokenizer;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -314,10 +314,47 @@ impl Matrix {
     }
 }
 
-/// Runs a group kernel over every four-row group and every token, four
-/// tokens at a time where it can: the group's weights are unpacked once for
-/// all four, and the four dependency chains run side by side.
-fn tiles<W: kernels::Group>(w: &[W], nb: usize, rows: usize, x: &[BlockQ8], tokens: usize, out: &mut [f32]) {
+/// Products smaller than this many block dot products (32 columns x 4 rows
+/// x 1 token each) run on one thread: below it, waking a helper and waiting
+/// for it costs about what it saves. Decoding's smallest products (192x576,
+/// 864 blocks) are still split.
+const MIN_PARALLEL_BLOCKS: usize = 512;
+/// Parts per thread a product is split into: helpers claim parts one at a
+/// time, so a thread that starts late or runs slow gets fewer of them.
+const PARTS_PER_THREAD: usize = 4;
+
+/// Runs a group kernel over every four-row group and every token, up to four
+/// tokens at a time: the group's weights are unpacked once for all of them,
+/// and their dependency chains run side by side. Groups are
+/// split into contiguous ranges across threads ([`crate::threads`]); each
+/// output is computed by the same kernel call however they are split.
+fn tiles<W: kernels::Group + Sync>(w: &[W], nb: usize, rows: usize, x: &[BlockQ8], tokens: usize, out: &mut [f32]) {
+    assert!(out.len() >= tokens * rows && x.len() >= tokens * nb && w.len() * ROWS >= rows * nb);
+    let groups = w.len() / nb;
+    let threads = crate::threads::threads();
+    let parts = match threads > 1 && groups * nb * tokens >= MIN_PARALLEL_BLOCKS {
+        true => (threads * PARTS_PER_THREAD).min(groups),
+        false => 1,
+    };
+    let out = Outputs::new(out);
+    let range = |p: usize| p * groups / parts..(p + 1) * groups / parts;
+    if parts == 1 {
+        tile_groups(w, nb, rows, x, tokens, range(0), &out);
+    } else {
+        crate::threads::run(parts, &|p| tile_groups(w, nb, rows, x, tokens, range(p), &out));
+    }
+}
+
+/// [`tiles`] for the groups in `groups`.
+fn tile_groups<W: kernels::Group>(
+    w: &[W],
+    nb: usize,
+    rows: usize,
+    x: &[BlockQ8],
+    tokens: usize,
+    groups: std::ops::Range<usize>,
+    out: &Outputs,
+) {
     fn run<W: kernels::Group, const T: usize>(
         group: &[W],
         g: usize,
@@ -325,34 +362,61 @@ fn tiles<W: kernels::Group>(w: &[W], nb: usize, rows: usize, x: &[BlockQ8], toke
         rows: usize,
         x: &[BlockQ8],
         t0: usize,
-        out: &mut [f32],
+        out: &Outputs,
     ) {
         let xs: [&[BlockQ8]; T] = std::array::from_fn(|i| &x[(t0 + i) * nb..(t0 + i + 1) * nb]);
         let mut sums = [[0f32; ROWS]; T];
         W::dot(group, xs, &mut sums);
         for (i, s) in sums.iter().enumerate() {
-            scatter(s, g, rows, &mut out[(t0 + i) * rows..(t0 + i + 1) * rows]);
+            // Fewer than four rows in a padded last group.
+            let start = g * ROWS;
+            let n = ROWS.min(rows - start);
+            out.write((t0 + i) * rows + start, &s[..n]);
         }
     }
-    for (g, group) in w.chunks_exact(nb).enumerate() {
+    for g in groups {
+        let group = &w[g * nb..(g + 1) * nb];
         let mut t = 0;
         while t + 4 <= tokens {
             run::<W, 4>(group, g, nb, rows, x, t, out);
             t += 4;
         }
-        while t < tokens {
-            run::<W, 1>(group, g, nb, rows, x, t, out);
-            t += 1;
+        // The rest in one call too: decoding N variants is an N-token product.
+        match tokens - t {
+            3 => run::<W, 3>(group, g, nb, rows, x, t, out),
+            2 => run::<W, 2>(group, g, nb, rows, x, t, out),
+            1 => run::<W, 1>(group, g, nb, rows, x, t, out),
+            _ => {}
         }
     }
 }
 
-/// Writes a group's four sums into a row of outputs (fewer in a padded last group).
-#[inline]
-fn scatter(sums: &[f32; ROWS], group: usize, rows: usize, out: &mut [f32]) {
-    let start = group * ROWS;
-    let n = ROWS.min(rows - start);
-    out[start..start + n].copy_from_slice(&sums[..n]);
+/// The output of one matrix product, written by several threads at once:
+/// each writes only the rows of its own groups (disjoint ranges of every
+/// token's row), which no `&mut` slice split can express.
+struct Outputs<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _out: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: threads write disjoint elements (see `tiles`), and the pool's job
+// ends (with release/acquire on its counters) before `out` is used again.
+unsafe impl Sync for Outputs<'_> {}
+
+impl<'a> Outputs<'a> {
+    fn new(out: &'a mut [f32]) -> Self {
+        Outputs { ptr: out.as_mut_ptr(), len: out.len(), _out: std::marker::PhantomData }
+    }
+
+    #[inline]
+    fn write(&self, start: usize, values: &[f32]) {
+        debug_assert!(start + values.len() <= self.len);
+        // SAFETY: in bounds (`tiles` checked the sizes, and every index is a
+        // token below `tokens` and a row below `rows`), and no other thread
+        // writes these elements during the product.
+        unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), self.ptr.add(start), values.len()) }
+    }
 }
 
 /// Unpacks ggml's 4-bit layout: byte j holds element j (low) and j + 16 (high).
@@ -940,6 +1004,9 @@ mod tests {
             for g in 0..rows / ROWS {
                 let (mut got, mut want) = ([[0f32; ROWS]; 4], [[0f32; ROWS]; 4]);
                 let (mut got1, mut want1) = ([[0f32; ROWS]; 1], [[0f32; ROWS]; 1]);
+                // Fewer tokens per call (a 3-variant decode step, a prefill's
+                // rest) give each token the bits it gets among four.
+                let (mut got2, mut got3) = ([[0f32; ROWS]; 2], [[0f32; ROWS]; 3]);
                 match &m.weights {
                     Weights::Q4(v) => {
                         let grp = &v[g * nb..(g + 1) * nb];
@@ -947,6 +1014,8 @@ mod tests {
                         portable::dot_q4(grp, xs, &mut want);
                         Q4x4::dot(grp, [xs[1]], &mut got1);
                         portable::dot_q4(grp, [xs[1]], &mut want1);
+                        Q4x4::dot(grp, [xs[2], xs[3]], &mut got2);
+                        Q4x4::dot(grp, [xs[0], xs[1], xs[2]], &mut got3);
                     }
                     Weights::Q8(v) => {
                         let grp = &v[g * nb..(g + 1) * nb];
@@ -954,12 +1023,62 @@ mod tests {
                         portable::dot_q8(grp, xs, &mut want);
                         Q8x4::dot(grp, [xs[1]], &mut got1);
                         portable::dot_q8(grp, [xs[1]], &mut want1);
+                        Q8x4::dot(grp, [xs[2], xs[3]], &mut got2);
+                        Q8x4::dot(grp, [xs[0], xs[1], xs[2]], &mut got3);
                     }
                     Weights::F32(_) => unreachable!(),
                 }
                 let bits = |a: &[[f32; ROWS]]| a.iter().flatten().map(|f| f.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got), bits(&want), "type {ty} group {g}, 4 tokens ({})", kernels::KERNELS);
                 assert_eq!(bits(&got1), bits(&want1), "type {ty} group {g}, 1 token");
+                assert_eq!(bits(&got2), bits(&want[2..]), "type {ty} group {g}, 2 tokens");
+                assert_eq!(bits(&got3), bits(&want[..3]), "type {ty} group {g}, 3 tokens");
+            }
+        }
+    }
+
+    /// Split across threads or not, every output has the same bits: each is
+    /// computed by the same kernel call. (The shared pool may be busy with
+    /// another test, so the split is also run part by part here.)
+    #[test]
+    fn split_products_equal_whole_products_bit_for_bit() {
+        let mut seed = 5;
+        // Prefill-like (7 tokens: a 4-token tile and a 3-token one) and
+        // decode-like shapes (1 sequence, 2 variants), all large enough to
+        // split; 30 rows pads the last group.
+        for (rows, cols, tokens) in [(30, 512, 7), (192, 576, 1), (96, 576, 2)] {
+            let w: Vec<f32> = (0..rows * cols).map(|_| lcg(&mut seed)).collect();
+            let x: Vec<f32> = (0..tokens * cols).map(|_| lcg(&mut seed)).collect();
+            let xq: Vec<BlockQ8> = x.chunks_exact(QK).map(quantize_q8).collect();
+            let nb = cols / QK;
+            assert!(rows.div_ceil(ROWS) * nb * tokens >= MIN_PARALLEL_BLOCKS, "{rows}x{cols}x{tokens} would not split");
+            for ty in [3u32, 8] {
+                let m = Matrix::from_ggml("w", ty, &[cols as u64, rows as u64], &ggml_bytes(&w, ty)).unwrap();
+                let whole = |parts: usize| {
+                    let mut out = vec![f32::NAN; tokens * rows];
+                    let outputs = Outputs::new(&mut out);
+                    let groups = rows.div_ceil(ROWS);
+                    for p in 0..parts {
+                        let range = p * groups / parts..(p + 1) * groups / parts;
+                        match &m.weights {
+                            Weights::Q4(v) => tile_groups(v, nb, rows, &xq, tokens, range, &outputs),
+                            Weights::Q8(v) => tile_groups(v, nb, rows, &xq, tokens, range, &outputs),
+                            Weights::F32(_) => unreachable!(),
+                        }
+                    }
+                    out.iter().map(|f| f.to_bits()).collect::<Vec<_>>()
+                };
+                let one = whole(1);
+                assert!(one.iter().all(|&b| !f32::from_bits(b).is_nan()));
+                for parts in [2, 3, 8] {
+                    assert_eq!(whole(parts), one, "type {ty}, {rows}x{cols}x{tokens} in {parts} parts");
+                }
+                let mut acts = Activations::default();
+                acts.set(&x, tokens);
+                let mut out = vec![0f32; tokens * rows];
+                m.matmul(&mut acts, &mut out);
+                let bits: Vec<u32> = out.iter().map(|f| f.to_bits()).collect();
+                assert_eq!(bits, one, "type {ty}: matmul on {} threads", crate::threads::threads());
             }
         }
     }

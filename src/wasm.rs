@@ -52,6 +52,39 @@ pub fn heap_bytes() -> f64 {
     crate::heap::live_bytes() as f64
 }
 
+/// Threads the matrix products are split across (1 unless this is the
+/// threaded build and [`set_threads`] was called).
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count() -> usize {
+    crate::threads::threads()
+}
+
+/// Threaded build only: splits products across `n` threads (the caller and
+/// `n - 1` helper Web Workers, each inside [`thread_helper`]), at most
+/// [`crate::threads::MAX_THREADS`]; returns the number set.
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen(js_name = setThreads)]
+pub fn set_threads(n: usize) -> usize {
+    crate::threads::set_threads(n)
+}
+
+/// Threaded build only: `[module, memory]`, the compiled module and the
+/// shared memory a helper Web Worker instantiates the engine's copy on.
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen(js_name = threadShared)]
+pub fn thread_shared() -> js_sys::Array {
+    js_sys::Array::of2(&wasm_bindgen::module(), &wasm_bindgen::memory())
+}
+
+/// Threaded build only: a helper Web Worker's whole life (it never returns;
+/// the worker is terminated with the engine's). The worker instantiated this
+/// module on the engine's shared memory first (www/threads.js).
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen(js_name = threadHelper)]
+pub fn thread_helper() {
+    crate::threads::helper()
+}
+
 /// What [`inspect_model`] reports about a GGUF file.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -209,8 +242,13 @@ impl Engine {
                 #[serde(flatten)]
                 model: &'a crate::engine::ModelInfo,
                 kernels: &'static str,
+                threads: usize,
             }
-            to_js(&Info { model: self.inner.info(), kernels: crate::quant::kernels::KERNELS })
+            to_js(&Info {
+                model: self.inner.info(),
+                kernels: crate::quant::kernels::KERNELS,
+                threads: crate::threads::threads(),
+            })
         })
     }
 

@@ -221,6 +221,17 @@ export class Banneret {
     }
     this.#modelUrl = model.url;
     track(writersPerModel, model.url, +1);
+    this.#warmup();
+  }
+
+  // Reads the visitor-independent beginning of this writer's prompts (its
+  // default kind's) into the engine's prompt cache, so the first write reads
+  // only its visitor's tail. Queued behind create's own requests and ahead of
+  // any write; not awaited: create resolves as soon as the model is ready,
+  // and a failed or cancelled warm-up only makes the first write slower.
+  #warmup() {
+    const kinds = [this.#defaults.kind ?? "banner"];
+    this.#call(Kind.warmup, { kinds, store: this.#store }).catch(() => {});
   }
 
   // Sets the store in the current worker unless it already has it.

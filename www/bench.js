@@ -12,10 +12,12 @@ async function manifestModel() {
 
 const modelUrl = (file) => new URL(`models/${encodeURIComponent(file)}`, location.href).href;
 
-// A worker running the build the engine picks, or `build` ("relaxed", "simd128").
-function newClient(build) {
+// A worker running the build the engine picks, or `build` ("threads",
+// "relaxed", "simd128"); `threads` caps the threads (1: a single-thread build).
+function newClient(build, threads) {
   const url = new URL("./worker.js", import.meta.url);
   if (build) url.searchParams.set("build", build);
+  if (threads) url.searchParams.set("threads", String(threads));
   return new WorkerClient(url);
 }
 
@@ -32,9 +34,9 @@ const PROMPT_MESSAGES = [
 
 // Cold load: worker start + wasm fetch/compile, then the model streamed from
 // 127.0.0.1 into the engine (download and load overlap).
-async function coldLoad({ build } = {}) {
+async function coldLoad({ build, threads } = {}) {
   const t0 = performance.now();
-  const client = newClient(build);
+  const client = newClient(build, threads);
   try {
     await client.request(Kind.version);
     const tWasm = performance.now();
@@ -42,7 +44,7 @@ async function coldLoad({ build } = {}) {
     const tReady = performance.now();
     const { wasmMemoryBytes } = await client.request(Kind.memory);
     if (info.architecture !== "llama") throw new Error(`unexpected architecture ${info.architecture}`);
-    return { wasmReadyMs: tWasm - t0, modelLoadMs: tReady - tWasm, coldLoadMs: tReady - t0, wasmMemoryBytes, kernels: info.kernels };
+    return { wasmReadyMs: tWasm - t0, modelLoadMs: tReady - tWasm, coldLoadMs: tReady - t0, wasmMemoryBytes, kernels: info.kernels, threads: info.threads };
   } finally {
     client.terminate();
   }
@@ -50,8 +52,8 @@ async function coldLoad({ build } = {}) {
 
 // Greedy generation of `newTokens` after the ~200-token prompt, on a model
 // loaded beforehand: time to first token, prefill and decode rates.
-async function generation({ build, newTokens = 128 } = {}) {
-  const client = newClient(build);
+async function generation({ build, threads, newTokens = 128 } = {}) {
+  const client = newClient(build, threads);
   try {
     await loadDefaultModel(client);
     const request = (n) => ({ messages: PROMPT_MESSAGES, options: { max_new_tokens: n, temperature: 0, stop: [] } });
@@ -86,33 +88,71 @@ async function generation({ build, newTokens = 128 } = {}) {
 // Greedy token ids of the benchmark prompt on one build, and the build's
 // kernels: the builds must agree token for token (tests/e2e/builds.test.mjs).
 // `prompt` (raw text) replaces the chat messages when given.
-async function greedyTokens({ build, prompt, newTokens = 48 } = {}) {
-  const client = newClient(build);
+async function greedyTokens({ build, threads, prompt, newTokens = 48 } = {}) {
+  const client = newClient(build, threads);
   try {
     const info = await loadDefaultModel(client);
     const done = await client.request(Kind.generate, {
       ...(prompt === undefined ? { messages: PROMPT_MESSAGES } : { prompt }),
       options: { max_new_tokens: newTokens, temperature: 0, stop: [] },
     });
-    return { kernels: info.kernels, tokenIds: done.completions[0].token_ids, text: done.completions[0].text };
+    return { kernels: info.kernels, threads: info.threads, tokenIds: done.completions[0].token_ids, text: done.completions[0].text };
   } finally {
     client.terminate();
   }
 }
 
 // Time to first banner: a full `write` of a 3-variant banner for a fixture
-// profile, with the model already loaded. HOOK for the marketing pipeline:
-// it runs once the worker protocol has a `write` kind (Kind.write); until
-// then it reports why it cannot. `request` is what bench.mjs passes (the
-// fixture's catalog, brand and profile), forwarded as the write payload.
-async function timeToFirstBanner(request) {
-  if (!Kind.write) return { available: false, reason: "not available in this build (the worker has no `write` message yet)" };
-  const client = newClient();
+// profile, as a page sees it once Banneret.create() has resolved and its
+// warm-up ran: the model is in memory, the store is set and each kind's
+// visitor-independent prompt beginning is in the prompt cache (api.js starts
+// that warm-up after create). `request` is what bench.mjs passes:
+// { store: "stores/northwind/", profile: "trail-runner", kinds, write }.
+// Returns the time of the write alone, the write's own timings and attempts
+// (where the time went), and the copy.
+async function timeToFirstBanner({ build, threads, store, profile, kinds, write }) {
+  const json = async (path) => {
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  };
+  const [catalog, brand, visitor] = await Promise.all([
+    json(`${store}catalog.json`),
+    json(`${store}brand.json`),
+    json(`${store}profiles/${profile}.json`),
+  ]);
+  const client = newClient(build, threads);
   try {
-    await loadDefaultModel(client);
+    const info = await loadDefaultModel(client);
+    await client.request(Kind.setStore, { catalog, brand });
     const t0 = performance.now();
-    const copy = await client.request(Kind.write, request);
-    return { available: true, timeToFirstBannerMs: performance.now() - t0, copy };
+    const warmed = await client.request(Kind.warmup, { kinds });
+    const warmupMs = performance.now() - t0;
+    let firstTokenAt = null;
+    let tokens = 0;
+    const t1 = performance.now();
+    const result = await client.request(Kind.write, { request: { ...write, profile: visitor } }, {
+      onEvent: (e) => {
+        if (e.type !== "token") return;
+        tokens++;
+        firstTokenAt ??= performance.now();
+      },
+    });
+    const bannerMs = performance.now() - t1;
+    return {
+      available: true,
+      threads: info.threads,
+      timeToFirstBannerMs: bannerMs,
+      bannerFirstTokenMs: firstTokenAt === null ? undefined : firstTokenAt - t1,
+      warmupMs,
+      warmupTokens: warmed.tokens,
+      attempts: result.attempts,
+      bannerTokens: tokens,
+      source: result.source,
+      rejected: result.rejected.length,
+      writeTimingsMs: result.timings_ms,
+      copy: result.copy,
+    };
   } finally {
     client.terminate();
   }

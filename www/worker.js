@@ -6,10 +6,19 @@
 // cannot be trusted afterwards) after telling the page, which starts a new one.
 import { Kind, WorkerError, errorToWire } from "./protocol.js";
 import { loadModel as loadModelBytes, modelKey } from "./model-cache.js";
+import { startHelpers } from "./threads.js";
+
+// Threads the threaded build splits products across (the engine's own
+// included): `worker.js?threads=N`, else the cores, at most 4 (the engine's
+// MAX_THREADS); 1 keeps to the single-thread builds.
+const THREADS = Math.max(1, Math.min(4, Number(new URL(self.location.href).searchParams.get("threads")) || navigator.hardwareConcurrency || 1));
 
 // The builds of pkg/ (scripts/build-wasm.sh), best first; each is picked only
 // where this engine can run it. Numerics are identical across builds.
 const BUILDS = [
+  // Shared memory and helper Web Workers: only where the page is
+  // cross-origin isolated (SharedArrayBuffer), and more than one core.
+  { name: "threads", url: "./pkg/threads/banneret.js", threaded: true, supported: () => self.crossOriginIsolated === true && THREADS > 1 },
   // i16x8.relaxed_dot_i8x16_i7x16_s, the instruction the relaxed kernels use.
   { name: "relaxed", url: "./pkg/relaxed/banneret.js", supported: () => validates(RELAXED_DOT_PROBE) },
   { name: "simd128", url: "./pkg/banneret.js", supported: () => true },
@@ -38,7 +47,9 @@ async function loadBuild() {
   for (const build of candidates) {
     try {
       const module = await import(build.url);
-      return { module, exports: await module.default() };
+      const exports = await module.default();
+      if (build.threaded) await startHelpers(module, new URL(build.url, import.meta.url), THREADS);
+      return { module, exports };
     } catch (e) {
       lastError = e;
       if (build !== candidates.at(-1)) console.warn(`banneret: the ${build.name} build failed to load, falling back: ${e?.message ?? e}`);

@@ -1,6 +1,7 @@
 // The wasm builds of pkg/ (scripts/build-wasm.sh) in headless Chromium: the
-// worker picks the relaxed-SIMD build where the browser supports it, and
-// both builds compute the same greedy tokens as the native command-line tool
+// worker picks the relaxed-SIMD build where the browser supports it (and the
+// threaded build on a cross-origin isolated page), and the builds compute
+// the same greedy tokens as the native command-line tool
 // (integer sums are exact, float operations run in one order in every
 // kernel, and the rotary tables use no libm, so all three agree bit for bit).
 import { test, before, after } from "node:test";
@@ -53,4 +54,30 @@ test("Chromium gets the relaxed-SIMD build, and both builds give the same greedy
   assert.deepEqual(auto.tokenIds, native.ids, `native: ${native.text}\nbrowser: ${auto.text}`);
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test("a cross-origin isolated page gets the threaded build on 2 threads, with the simd128 build's greedy tokens", async () => {
+  const isolated = await startServer({ modelFile: MODEL, args: ["--isolate"] });
+  const page = await browser.newPage();
+  const problems = watchPage(page);
+  try {
+    await page.goto(`${isolated.url}bench.html`);
+    await page.waitForSelector("html[data-ready=true]");
+    assert.equal(await page.evaluate(() => window.banneretBench.crossOriginIsolated()), true);
+    const run = (opts) => page.evaluate((o) => window.banneretBench.greedyTokens(o), { ...opts, prompt: PROMPT, newTokens: NEW_TOKENS });
+    const threaded = await run({ threads: 2 });
+    assert.equal(threaded.kernels, "wasm simd128");
+    assert.equal(threaded.threads, 2, "the helper thread did not start");
+    // One thread on the same isolated page: the single-thread builds.
+    const single = await run({ threads: 1 });
+    assert.equal(single.threads, 1);
+    const simd = await run({ build: "simd128" });
+    assert.ok(threaded.tokenIds.length >= 16, `only ${threaded.tokenIds.length} tokens: ${threaded.text}`);
+    assert.deepEqual(threaded.tokenIds, simd.tokenIds, `threads: ${threaded.text}\nsimd128: ${simd.text}`);
+    assert.deepEqual(single.tokenIds, simd.tokenIds);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    await isolated.close();
+  }
 });
