@@ -690,14 +690,7 @@ impl<G: TextGenerator> WriteJob<G> {
                             seed,
                         })
                     }
-                    Err(Error::Cancelled) => Err(Error::Cancelled),
-                    Err(e) => {
-                        self.warnings.push(Warning {
-                            field: "generator".into(),
-                            message: format!("{e}; fallback copy used"),
-                        });
-                        Ok(self.finish())
-                    }
+                    Err(e) => self.generator_failed(e)
                 }
             }
             Phase::Generating(mut job) => {
@@ -727,14 +720,7 @@ impl<G: TextGenerator> WriteJob<G> {
                         self.timings.optimize += ms(t);
                         self.after_round(generator)
                     }
-                    Err(Error::Cancelled) => Err(Error::Cancelled),
-                    Err(e) => {
-                        self.warnings.push(Warning {
-                            field: "generator".into(),
-                            message: format!("{e}; fallback copy used"),
-                        });
-                        Ok(self.finish())
-                    }
+                    Err(e) => self.generator_failed(e)
                 }
             }
             Phase::Continuing(mut job, cont) => {
@@ -772,14 +758,7 @@ impl<G: TextGenerator> WriteJob<G> {
                         self.timings.optimize += ms(t);
                         self.after_round(generator)
                     }
-                    Err(Error::Cancelled) => Err(Error::Cancelled),
-                    Err(e) => {
-                        self.warnings.push(Warning {
-                            field: "generator".into(),
-                            message: format!("{e}; fallback copy used"),
-                        });
-                        Ok(self.finish())
-                    }
+                    Err(e) => self.generator_failed(e)
                 }
             }
             Phase::Done => Err(Error::invalid_request(
@@ -787,6 +766,19 @@ impl<G: TextGenerator> WriteJob<G> {
                 "already finished; start a new one",
             )),
         }
+    }
+
+    /// A generator error ends the job with the fallback copy and a warning
+    /// saying why; a cancel stays a cancel.
+    fn generator_failed(&mut self, e: Error) -> Result<WriteEvent> {
+        if matches!(e, Error::Cancelled) {
+            return Err(e);
+        }
+        self.warnings.push(Warning {
+            field: "generator".into(),
+            message: format!("{e}; fallback copy used"),
+        });
+        Ok(self.finish())
     }
 
     /// After a round of variants (or one continuation): continue the next
@@ -811,14 +803,7 @@ impl<G: TextGenerator> WriteJob<G> {
                     self.phase = Phase::Continuing(job, cont);
                     self.step(generator)
                 }
-                Err(Error::Cancelled) => Err(Error::Cancelled),
-                Err(e) => {
-                    self.warnings.push(Warning {
-                        field: "generator".into(),
-                        message: format!("{e}; fallback copy used"),
-                    });
-                    Ok(self.finish())
-                }
+                Err(e) => self.generator_failed(e)
             };
         }
         self.attempt += 1;
