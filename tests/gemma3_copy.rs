@@ -1,6 +1,7 @@
 //! Multilingual copy from the real Gemma 3 270M (a base model, prompted with
 //! few-shot completion documents): the Northwind zh-CN visitor gets Chinese
-//! copy passing every check, and a de-DE request gets German. Model from
+//! copy passing every check (and a checked Chinese rewrite), and a de-DE
+//! request gets German. Model from
 //! `BANNERET_GEMMA_MODEL` (default: the `make model` cache); fails when absent.
 #![cfg(not(target_arch = "wasm32"))] // reads the model and fixtures from disk
 
@@ -10,7 +11,9 @@ use std::path::Path;
 
 use banneret::engine::Engine;
 use banneret::marketing::lang::script_check;
-use banneret::marketing::{ContentKind, Source, Store, WriteRequest, WriteResult, Writer};
+use banneret::marketing::{
+    ContentKind, RewriteRequest, Source, Store, WriteRequest, WriteResult, Writer,
+};
 use banneret::textgen::TextGenerator;
 
 fn northwind() -> (Writer, std::path::PathBuf) {
@@ -67,6 +70,7 @@ fn gemma_writes_chinese_for_the_chinese_visitor_and_german_on_request() {
     }
     let (writer, dir) = northwind();
     let zh = profile(&dir, "zh-yoga");
+    let mut zh_banner = None;
     for kind in [ContentKind::Banner, ContentKind::EmailSubject] {
         let mut req = WriteRequest::new(kind);
         req.profile = Some(zh.clone());
@@ -82,7 +86,26 @@ fn gemma_writes_chinese_for_the_chinese_visitor_and_german_on_request() {
             describe(&r)
         );
         println!("zh {}: {:?}", kind.name(), r.copy);
+        if kind == ContentKind::Banner {
+            zh_banner = Some(r.copy.clone());
+        }
     }
+
+    // A rewrite in Chinese through the base model: checked copy, still Chinese.
+    let copy: serde_json::Map<String, serde_json::Value> = zh_banner
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.into()))
+        .collect();
+    let rewrite = RewriteRequest::from_value(serde_json::json!({
+        "kind": "banner", "copy": copy, "operation": "longer", "locale": "zh-CN", "seed": 5
+    }))
+    .unwrap();
+    let r = writer.rewrite(&rewrite, &mut engine).unwrap();
+    assert_eq!(r.language, "zh", "{}", describe(&r));
+    assert!(r.checks.iter().all(|c| c.pass), "{}", describe(&r));
+    assert!(r.copy.joined().chars().filter(|&c| is_han(c)).count() >= 4, "{}", describe(&r));
+    println!("zh longer rewrite ({:?}): {:?}", r.source, r.copy);
 
     let mut req = WriteRequest::new(ContentKind::Banner);
     req.profile = Some(profile(&dir, "trail-runner"));

@@ -897,6 +897,32 @@ fn rewrite_request(op: RewriteOp) -> RewriteRequest {
 }
 
 #[test]
+fn rewrite_with_a_base_model_uses_the_completion_document() {
+    // No chat template: the rewrite reads a few-shot document about the
+    // products the original names, and the rewrite checks still apply.
+    let writer = Writer::new(store("northwind"));
+    let shorter = " Your Basecamp 2 Tent awaits\nSubline: Still in your cart, now $279.\nCTA: Back to cart";
+    let mut gen = FakeGenerator::constant(shorter).base_model(&["en", "zh"]);
+    let r = writer
+        .rewrite(&rewrite_request(RewriteOp::Shorter), &mut gen)
+        .unwrap();
+    assert!(!gen.prompts[0].contains("<|im_start|>"), "{}", gen.prompts[0]);
+    assert!(gen.prompts[0].contains("Basecamp 2 Tent"));
+    assert!(gen.prompts[0].ends_with("Headline:"), "{}", gen.prompts[0]);
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert!(r.checks.iter().any(|c| c.name == "rewrite_direction" && c.pass));
+    // Longer than the original is not "shorter": fallback.
+    let longer = " Your Basecamp 2 Tent is waiting for you\nSubline: It's still in your cart, now $279, a steal. Pack light and go!\nCTA: Back to cart";
+    let r = writer
+        .rewrite(
+            &rewrite_request(RewriteOp::Shorter),
+            &mut FakeGenerator::constant(longer).base_model(&["en"]),
+        )
+        .unwrap();
+    assert_eq!(r.source, Source::Fallback);
+}
+
+#[test]
 fn rewrite_through_the_model_with_checks() {
     let writer = Writer::new(store("northwind"));
     let shorter = "Headline: Your Basecamp 2 Tent awaits\nSubline: Still in your cart, now $279.\nCTA: Back to cart";

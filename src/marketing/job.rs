@@ -535,17 +535,26 @@ impl Writer {
             required: &brand.required_terms,
             banned: &brand.banned_phrases,
         };
-        let messages = rewrite::messages(
-            request.kind,
-            request.operation,
-            &original,
-            &plan.products,
-            &voice,
-            &plan.language,
-        );
         let prefill = prompt::prefill(request.kind);
-        let prompt = generator.render_chat(&messages)? + &prefill;
-        let options = base_options(request.kind, request.num_return_sequences, &request.options)?;
+        let mut options = base_options(request.kind, request.num_return_sequences, &request.options)?;
+        // A base model follows examples, not instructions: it writes new copy
+        // about the products the original names, from the same few-shot
+        // document as a write, and the rewrite checks keep only variants that
+        // went the asked direction and added no amount.
+        let prompt = if generator.has_chat_template() {
+            let messages = rewrite::messages(
+                request.kind,
+                request.operation,
+                &original,
+                &plan.products,
+                &voice,
+                &plan.language,
+            );
+            generator.render_chat(&messages)?
+        } else {
+            options.stop.extend(completion::stop_strings(&plan.language));
+            completion::document(request.kind, &plan, catalog, self.store.name())
+        } + &prefill;
         let seed = request.seed.unwrap_or_else(|| {
             fnv1a(&[
                 request.kind.name(),
