@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::gguf::Metadata;
 use crate::model::kv::State;
-use crate::model::llama::{take, vector, Scratch, Segment};
+use crate::model::llama::{output_logits, take, vector, Scratch, Segment};
 use crate::model::ops::{self, add_in_place, rms_norm, Heads};
 use crate::quant::Matrix;
 
@@ -283,19 +283,8 @@ impl Gemma3 {
             s.state.advance(s.tokens.len());
         }
 
-        let mut rows = Vec::new();
-        let mut start = 0;
-        for s in segments.iter() {
-            let m = s.tokens.len();
-            rows.extend(if all_logits { start..start + m } else { start + m - 1..start + m });
-            start += m;
-        }
-        let picked: Vec<f32> = rows.iter().flat_map(|&r| b.x[r * dim..(r + 1) * dim].iter().copied()).collect();
-        rms_norm(&picked, &self.output_norm, c.norm_eps, &mut b.xn);
-        b.acts.set(&b.xn, rows.len());
-        let mut logits = vec![0f32; rows.len() * c.vocab_size];
-        self.output.as_ref().unwrap_or(&self.embedding).matmul(&mut b.acts, &mut logits);
-        Ok(logits)
+        let head = self.output.as_ref().unwrap_or(&self.embedding);
+        Ok(output_logits(segments, b, dim, &self.output_norm, c.norm_eps, head, c.vocab_size, all_logits))
     }
 }
 

@@ -140,6 +140,35 @@ pub struct Llama {
     inv_freq: Vec<f32>,
 }
 
+/// Final norm and vocabulary projection of the rows that want logits: every
+/// row of each segment with `all_logits`, else each segment's last row.
+/// Shared by the architectures (their residual streams end in `b.x`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn output_logits(
+    segments: &[Segment],
+    b: &mut Scratch,
+    dim: usize,
+    output_norm: &[f32],
+    norm_eps: f32,
+    head: &Matrix,
+    vocab_size: usize,
+    all_logits: bool,
+) -> Vec<f32> {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    for s in segments {
+        let m = s.tokens.len();
+        rows.extend(if all_logits { start..start + m } else { start + m - 1..start + m });
+        start += m;
+    }
+    let picked: Vec<f32> = rows.iter().flat_map(|&r| b.x[r * dim..(r + 1) * dim].iter().copied()).collect();
+    rms_norm(&picked, output_norm, norm_eps, &mut b.xn);
+    b.acts.set(&b.xn, rows.len());
+    let mut logits = vec![0f32; rows.len() * vocab_size];
+    head.matmul(&mut b.acts, &mut logits);
+    logits
+}
+
 /// Buffers reused across forward passes (sized for the largest batch seen).
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
@@ -314,21 +343,8 @@ impl Llama {
             s.state.advance(s.tokens.len());
         }
 
-        // Final norm and vocabulary projection for the rows that want logits.
-        let mut rows = Vec::new();
-        let mut start = 0;
-        for s in segments.iter() {
-            let m = s.tokens.len();
-            rows.extend(if all_logits { start..start + m } else { start + m - 1..start + m });
-            start += m;
-        }
-        let picked: Vec<f32> = rows.iter().flat_map(|&r| b.x[r * dim..(r + 1) * dim].iter().copied()).collect();
-        rms_norm(&picked, &self.output_norm, c.norm_eps, &mut b.xn);
-        b.acts.set(&b.xn, rows.len());
-        let mut logits = vec![0f32; rows.len() * c.vocab_size];
         let head = self.output.as_ref().unwrap_or(&self.embedding);
-        head.matmul(&mut b.acts, &mut logits);
-        Ok(logits)
+        Ok(output_logits(segments, b, dim, &self.output_norm, c.norm_eps, head, c.vocab_size, all_logits))
     }
 
     /// Cosines and sines of every new row's position.
