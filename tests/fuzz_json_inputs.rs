@@ -13,19 +13,8 @@ use banneret::textgen::GenerationOptions;
 use marketing_support::{data_dir, FakeGenerator};
 use serde_json::{json, Value};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+mod common;
+use common::rng::Rng;
 
 fn read(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(data_dir().join(path)).unwrap()).unwrap()

@@ -8,6 +8,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+use common::rng::Rng;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,19 +48,6 @@ const MAX_BYTES_PER_INPUT_BYTE: usize = 16;
 /// Fixed allowance (tokenizer tables, scratch, the test's own buffers).
 const BASE_ALLOWANCE: usize = 64 << 20;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Byte offsets of the header's numeric fields worth lying about.
 fn interesting_offsets(bytes: &[u8]) -> Vec<usize> {

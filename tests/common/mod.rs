@@ -31,4 +31,5 @@ pub fn reference() -> serde_json::Value {
 pub fn ids(v: &serde_json::Value) -> Vec<u32> {
     v.as_array().expect("id array").iter().map(|x| x.as_u64().expect("id") as u32).collect()
 }
+pub mod rng;
 pub mod tiny;
