@@ -70,7 +70,7 @@ build_threads() {
     local link=(--shared-memory --import-memory --max-memory=1073741824
         --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base)
     RUSTUP_TOOLCHAIN="$NIGHTLY" CARGO_TARGET_DIR="$target_dir" \
-        RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128" \
+        RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128,+relaxed-simd" \
         cargo rustc --quiet --lib --crate-type cdylib --target wasm32-unknown-unknown --profile "$cargo_profile" \
         -Z build-std=panic_abort,std -- "${link[@]/#/-Clink-arg=}"
     rm -rf "$out"
@@ -79,7 +79,7 @@ build_threads() {
     local raw_before; raw_before=$(stat -c %s "$wasm")
     if [ "$profile" = --release ]; then
         [ -x "$WASM_OPT" ] || die "$WASM_OPT missing: run scripts/setup.sh node"
-        "$WASM_OPT" -O3 "${WASM_FEATURES[@]}" --enable-threads --strip-debug --strip-producers "$wasm" -o "$wasm.opt"
+        "$WASM_OPT" -O3 "${WASM_FEATURES[@]}" --enable-threads --enable-relaxed-simd --strip-debug --strip-producers "$wasm" -o "$wasm.opt"
         mv "$wasm.opt" "$wasm"
     fi
     local raw gz

@@ -314,6 +314,50 @@ impl Matrix {
     }
 }
 
+/// Several products of one input (a layer's query, key and value; its gate
+/// and up projections) as one job for the thread pool: one hand-off and one
+/// wait instead of one per matrix. Each output is computed by the same
+/// kernel calls as [`Matrix::matmul`], so the bits are the same.
+pub fn matmul_shared(products: &mut [(&Matrix, &mut [f32])], input: &mut Activations) {
+    let threads = crate::threads::threads();
+    let quantized = products.iter().all(|(m, _)| !m.is_f32() && m.cols == input.cols);
+    let blocks: usize = products.iter().map(|(m, _)| m.rows * (m.cols / QK) / ROWS).sum();
+    if threads == 1 || !quantized || blocks * input.tokens < MIN_PARALLEL_BLOCKS {
+        for (m, out) in products.iter_mut() {
+            m.matmul(input, out);
+        }
+        return;
+    }
+    let tokens = input.tokens;
+    let x = input.q8();
+    // (matrix, its output, its groups, the parts it is split into)
+    let jobs: Vec<(&Matrix, Outputs, usize, usize)> = products
+        .iter_mut()
+        .map(|(m, out)| {
+            assert!(out.len() >= tokens * m.rows && x.len() >= tokens * (m.cols / QK));
+            let groups = m.rows.div_ceil(ROWS);
+            (*m, Outputs::new(out), groups, (threads * PARTS_PER_THREAD).min(groups))
+        })
+        .collect();
+    let total: usize = jobs.iter().map(|j| j.3).sum();
+    crate::threads::run(total, &|mut p| {
+        for (m, out, groups, parts) in &jobs {
+            if p >= *parts {
+                p -= parts;
+                continue;
+            }
+            let range = p * groups / parts..(p + 1) * groups / parts;
+            let nb = m.cols / QK;
+            match &m.weights {
+                Weights::Q4(w) => tile_groups(w, nb, m.rows, x, tokens, range, out),
+                Weights::Q8(w) => tile_groups(w, nb, m.rows, x, tokens, range, out),
+                Weights::F32(_) => unreachable!("float matrices take the single-product path"),
+            }
+            return;
+        }
+    });
+}
+
 /// Products smaller than this many block dot products (32 columns x 4 rows
 /// x 1 token each) run on one thread: below it, waking a helper and waiting
 /// for it costs about what it saves. Decoding's smallest products (192x576,

@@ -42,8 +42,13 @@ pub fn log_sum_exp(logits: &[f32]) -> f32 {
     if !max.is_finite() {
         return max;
     }
-    let sum: f64 = logits.iter().map(|&l| ((l - max) as f64).exp()).sum();
-    max + sum.ln() as f32
+    // The model's polynomial `exp` (libm's is a call per element, and this
+    // runs over the whole vocabulary for every drawn token), summed in f64.
+    let mut sums = [0f64; 4];
+    for (i, &l) in logits.iter().enumerate() {
+        sums[i % 4] += crate::model::ops::exp(l - max) as f64;
+    }
+    max + ((sums[0] + sums[1]) + (sums[2] + sums[3])).ln() as f32
 }
 
 /// Index of the largest value (the first, on ties).

@@ -188,3 +188,83 @@ fn a_bad_model_stream_fails_by_name_and_the_loader_says_it_is_spent() {
     let err = thrown(loader.finish());
     assert_eq!(String::from(err.name()), "truncated_model");
 }
+
+/// The scalar order every build must follow (src/model/ops.rs): eight
+/// partial sums for a dot product, four for softmax's denominator.
+mod scalar {
+    use banneret::model::ops::{exp, max};
+
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        let mut acc = [0f32; 8];
+        for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+            for i in 0..8 {
+                acc[i] += ca[i] * cb[i];
+            }
+        }
+        (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + 0.0
+    }
+
+    pub fn softmax(x: &mut [f32]) {
+        let m = x.iter().copied().fold(f32::NEG_INFINITY, max);
+        let mut acc = [0f32; 4];
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = exp(*v - m);
+            acc[i % 4] += *v;
+        }
+        let inv = 1.0 / ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+        for v in x.iter_mut() {
+            *v *= inv;
+        }
+    }
+}
+
+fn values(n: usize, seed: u32) -> Vec<f32> {
+    let mut rng = banneret::sampling::Rng::new(seed);
+    (0..n).map(|_| rng.next_f32() * 8.0 - 4.0).collect()
+}
+
+#[wasm_bindgen_test]
+fn simd_softmax_equals_the_scalar_order_bit_for_bit() {
+    for len in 1..=41 {
+        let x = values(len, len as u32);
+        let (mut simd, mut want) = (x.clone(), x);
+        banneret::model::ops::softmax(&mut simd);
+        scalar::softmax(&mut want);
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&simd), bits(&want), "length {len}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn simd_attention_equals_the_scalar_order_bit_for_bit() {
+    use banneret::model::kv::LayerView;
+    use banneret::model::ops::{attention, Heads};
+    let h = Heads { n_head: 6, n_kv_head: 2, head_dim: 64 };
+    let (q_dim, kv_dim, group) = (h.n_head * h.head_dim, h.n_kv_head * h.head_dim, 3);
+    // 11 positions (not a multiple of four), the first 6 a shared prefix; 2 new queries.
+    let (p0, n, prefix) = (9, 2, 6);
+    let (k, v, q) = (values(11 * kv_dim, 1), values(11 * kv_dim, 2), values(n * q_dim, 3));
+    let view = LayerView { k: [&k[..prefix * kv_dim], &k[prefix * kv_dim..]], v: [&v[..prefix * kv_dim], &v[prefix * kv_dim..]] };
+    let scale = 0.125;
+    let (mut scores, mut got) = (Vec::new(), vec![0f32; n * q_dim]);
+    attention(h, scale, &q, &view, p0, n, None, &mut scores, &mut got);
+    let mut want = vec![0f32; n * q_dim];
+    for t in 0..n {
+        let visible = p0 + t + 1;
+        for head in 0..h.n_head {
+            let off = (head / group) * h.head_dim;
+            let qh = &q[t * q_dim + head * h.head_dim..][..h.head_dim];
+            let mut w: Vec<f32> =
+                (0..visible).map(|j| scalar::dot(qh, &k[j * kv_dim + off..][..h.head_dim]) * scale).collect();
+            scalar::softmax(&mut w);
+            let out = &mut want[t * q_dim + head * h.head_dim..][..h.head_dim];
+            for (j, &wj) in w.iter().enumerate() {
+                for (o, &x) in out.iter_mut().zip(&v[j * kv_dim + off..][..h.head_dim]) {
+                    *o += wj * x;
+                }
+            }
+        }
+    }
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&want));
+}

@@ -9,19 +9,26 @@ import { loadModel as loadModelBytes, modelKey } from "./model-cache.js";
 import { startHelpers } from "./threads.js";
 
 // Threads the threaded build splits products across (the engine's own
-// included), at most 4 (the engine's MAX_THREADS). Opt-in with
-// `worker.js?threads=N` (Banneret.configure({ workerUrl })): on the 2-core
-// test machine, quiet, 2 threads were slower than 1 (prefill 140 vs 236
-// tok/s, decode 65 vs 87; README, Benchmark), so 1 (the single-thread
-// builds) is the default.
-const THREADS = Math.max(1, Math.min(4, Number(new URL(self.location.href).searchParams.get("threads")) || 1));
+// included), at most 4 (the engine's MAX_THREADS): by default one per core
+// (navigator.hardwareConcurrency); `worker.js?threads=N` caps it, and
+// `?threads=1` keeps the single-thread builds (Banneret.configure({ workerUrl })).
+// Only a cross-origin isolated page can share memory with helpers; elsewhere
+// the single-thread builds run whatever this says.
+const THREADS_ASKED = Number(new URL(self.location.href).searchParams.get("threads")) || navigator.hardwareConcurrency || 1;
+const THREADS = Math.max(1, Math.min(4, THREADS_ASKED));
 
 // The builds of pkg/ (scripts/build-wasm.sh), best first; each is picked only
 // where this engine can run it. Numerics are identical across builds.
 const BUILDS = [
-  // Shared memory and helper Web Workers: only where the page is
-  // cross-origin isolated (SharedArrayBuffer) and asked for more than one thread.
-  { name: "threads", url: "./pkg/threads/banneret.js", threaded: true, supported: () => self.crossOriginIsolated === true && THREADS > 1 },
+  // Shared memory and helper Web Workers, with the relaxed-SIMD kernels:
+  // where the page is cross-origin isolated (SharedArrayBuffer), there is
+  // more than one thread to use, and the browser has relaxed SIMD.
+  {
+    name: "threads",
+    url: "./pkg/threads/banneret.js",
+    threaded: true,
+    supported: () => self.crossOriginIsolated === true && THREADS > 1 && validates(RELAXED_DOT_PROBE),
+  },
   // i16x8.relaxed_dot_i8x16_i7x16_s, the instruction the relaxed kernels use.
   { name: "relaxed", url: "./pkg/relaxed/banneret.js", supported: () => validates(RELAXED_DOT_PROBE) },
   { name: "simd128", url: "./pkg/banneret.js", supported: () => true },

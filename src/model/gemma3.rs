@@ -12,7 +12,7 @@ use crate::gguf::Metadata;
 use crate::model::kv::State;
 use crate::model::llama::{output_logits, take, vector, Scratch, Segment};
 use crate::model::ops::{self, add_in_place, rms_norm, Heads};
-use crate::quant::Matrix;
+use crate::quant::{matmul_shared, Matrix};
 
 /// Every `SWA_PATTERN`-th layer is global, the others slide (llama.cpp
 /// `set_swa_pattern(6)` for Gemma 3; the GGUF does not store it).
@@ -240,9 +240,7 @@ impl Gemma3 {
             b.q.resize(n * q_dim, 0.0);
             b.k.resize(n * kv_dim, 0.0);
             b.v.resize(n * kv_dim, 0.0);
-            layer.wq.matmul(&mut b.acts, &mut b.q);
-            layer.wk.matmul(&mut b.acts, &mut b.k);
-            layer.wv.matmul(&mut b.acts, &mut b.v);
+            matmul_shared(&mut [(&layer.wq, &mut b.q), (&layer.wk, &mut b.k), (&layer.wv, &mut b.v)], &mut b.acts);
             rms_norm(&b.q, &layer.q_norm, c.norm_eps, &mut head_norm);
             std::mem::swap(&mut b.q, &mut head_norm);
             rms_norm(&b.k, &layer.k_norm, c.norm_eps, &mut head_norm);
@@ -271,8 +269,7 @@ impl Gemma3 {
             b.acts.set(&b.xn, n);
             b.gate.resize(n * c.ffn_dim, 0.0);
             b.up.resize(n * c.ffn_dim, 0.0);
-            layer.w_gate.matmul(&mut b.acts, &mut b.gate);
-            layer.w_up.matmul(&mut b.acts, &mut b.up);
+            matmul_shared(&mut [(&layer.w_gate, &mut b.gate), (&layer.w_up, &mut b.up)], &mut b.acts);
             ops::gelu_mul(&mut b.gate, &b.up);
             b.acts.set(&b.gate, n);
             layer.w_down.matmul(&mut b.acts, &mut b.proj);

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::gguf::Metadata;
 use crate::model::kv::State;
 use crate::model::ops::{self, add_in_place, rms_norm, Heads};
-use crate::quant::{Activations, Matrix, Weights};
+use crate::quant::{matmul_shared, Activations, Matrix, Weights};
 
 /// Hyper-parameters read from `llama.*` metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -305,9 +305,7 @@ impl Llama {
             b.q.resize(n * dim, 0.0);
             b.k.resize(n * kv_dim, 0.0);
             b.v.resize(n * kv_dim, 0.0);
-            layer.wq.matmul(&mut b.acts, &mut b.q);
-            layer.wk.matmul(&mut b.acts, &mut b.k);
-            layer.wv.matmul(&mut b.acts, &mut b.v);
+            matmul_shared(&mut [(&layer.wq, &mut b.q), (&layer.wk, &mut b.k), (&layer.wv, &mut b.v)], &mut b.acts);
             self.rotate(&mut b.q, c.n_head, &b.cos, &b.sin);
             self.rotate(&mut b.k, c.n_kv_head, &b.cos, &b.sin);
             b.att.resize(n * dim, 0.0);
@@ -330,8 +328,7 @@ impl Llama {
             b.acts.set(&b.xn, n);
             b.gate.resize(n * c.ffn_dim, 0.0);
             b.up.resize(n * c.ffn_dim, 0.0);
-            layer.w_gate.matmul(&mut b.acts, &mut b.gate);
-            layer.w_up.matmul(&mut b.acts, &mut b.up);
+            matmul_shared(&mut [(&layer.w_gate, &mut b.gate), (&layer.w_up, &mut b.up)], &mut b.acts);
             ops::silu_mul(&mut b.gate, &b.up);
             b.acts.set(&b.gate, n);
             layer.w_down.matmul(&mut b.acts, &mut b.proj);

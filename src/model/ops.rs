@@ -84,17 +84,75 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + tail
 }
 
-/// Softmax in place.
+/// Softmax in place. The exponentials are summed in four interleaved
+/// partial sums (element `i` into sum `i % 4`, combined `(s0 + s1) + (s2 + s3)`),
+/// the order the SIMD form adds them in, so every build gets the same bits.
 pub fn softmax(x: &mut [f32]) {
-    let m = x.iter().copied().fold(f32::NEG_INFINITY, max);
-    let mut sum = 0.0;
-    for v in x.iter_mut() {
-        *v = exp(*v - m);
-        sum += *v;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        simd::softmax(x);
+        return;
     }
-    let inv = 1.0 / sum;
-    for v in x.iter_mut() {
-        *v *= inv;
+    #[allow(unreachable_code)]
+    {
+        let m = x.iter().copied().fold(f32::NEG_INFINITY, max);
+        let mut acc = [0f32; 4];
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = exp(*v - m);
+            acc[i % 4] += *v;
+        }
+        let inv = 1.0 / ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+        for v in x.iter_mut() {
+            *v *= inv;
+        }
+    }
+}
+
+/// `scores[g * stride + j] = dot(query g, key j) * scale` for the `group`
+/// queries in `q` (`head_dim` apart) and every key (`keys` yields whole cache
+/// rows; the head's part starts at `off`). SIMD builds take four keys at a
+/// time (independent sums instead of one dependency chain), each summed in
+/// the same order as [`dot`].
+#[allow(clippy::too_many_arguments)]
+fn key_scores<'a>(
+    q: &[f32],
+    group: usize,
+    head_dim: usize,
+    keys: impl Iterator<Item = &'a [f32]>,
+    off: usize,
+    scale: f32,
+    stride: usize,
+    scores: &mut [f32],
+) {
+    let query = |g: usize| &q[g * head_dim..(g + 1) * head_dim];
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if head_dim % 8 == 0 {
+        let mut keys = keys.map(|k| &k[off..off + head_dim]);
+        let mut j = 0;
+        loop {
+            let four: [Option<&[f32]>; 4] = std::array::from_fn(|_| keys.next());
+            if let [Some(k0), Some(k1), Some(k2), Some(k3)] = four {
+                for g in 0..group {
+                    simd::scores_x4(query(g), [k0, k1, k2, k3], scale, &mut scores[g * stride + j..g * stride + j + 4]);
+                }
+                j += 4;
+                continue;
+            }
+            for k in four.into_iter().flatten() {
+                for g in 0..group {
+                    scores[g * stride + j] = dot(query(g), k) * scale;
+                }
+                j += 1;
+            }
+            return;
+        }
+    }
+    #[allow(unreachable_code)]
+    for (j, k) in keys.enumerate() {
+        let k = &k[off..off + head_dim];
+        for g in 0..group {
+            scores[g * stride + j] = dot(query(g), k) * scale;
+        }
     }
 }
 
@@ -143,13 +201,8 @@ pub fn attention(
         scores.resize(group * visible, 0.0);
         for kvh in 0..h.n_kv_head {
             let off = kvh * hd;
-            let q_at = |g: usize| &q[t * q_dim + (kvh * group + g) * hd..][..hd];
-            for (j, k) in rows(&kv.k, kv_dim, start, end).enumerate() {
-                let k = &k[off..off + hd];
-                for g in 0..group {
-                    scores[g * visible + j] = dot(q_at(g), k) * scale;
-                }
-            }
+            let queries = &q[t * q_dim + kvh * group * hd..][..group * hd];
+            key_scores(queries, group, hd, rows(&kv.k, kv_dim, start, end), off, scale, visible, scores);
             for g in 0..group {
                 let w = &mut scores[g * visible..(g + 1) * visible];
                 softmax(w);
@@ -206,6 +259,107 @@ mod simd {
             // SAFETY: as above.
             unsafe { v128_store(p.add(i), *a) };
         }
+    }
+
+    /// [`super::exp`] on four lanes: the same operations, lane by lane.
+    #[inline(always)]
+    fn exp4(x: v128) -> v128 {
+        const LN2_HI: f32 = 0.693_145_75;
+        const LN2_LO: f32 = 1.428_606_8e-6;
+        let x = f32x4_pmin(f32x4_splat(88.0), f32x4_pmax(f32x4_splat(-87.0), x));
+        let n = f32x4_nearest(f32x4_mul(x, f32x4_splat(std::f32::consts::LOG2_E)));
+        let f = f32x4_sub(f32x4_sub(x, f32x4_mul(n, f32x4_splat(LN2_HI))), f32x4_mul(n, f32x4_splat(LN2_LO)));
+        let c = |v: f32| f32x4_splat(v);
+        let p = f32x4_add(c(1.0 / 120.0), f32x4_mul(f, c(1.0 / 720.0)));
+        let p = f32x4_add(c(1.0 / 24.0), f32x4_mul(f, p));
+        let p = f32x4_add(c(1.0 / 6.0), f32x4_mul(f, p));
+        let p = f32x4_add(c(0.5), f32x4_mul(f, p));
+        let p = f32x4_add(c(1.0), f32x4_mul(f, p));
+        let p = f32x4_add(c(1.0), f32x4_mul(f, p));
+        let bits = i32x4_shl(i32x4_add(i32x4_trunc_sat_f32x4(n), i32x4_splat(127)), 23);
+        f32x4_mul(bits, p)
+    }
+
+    /// [`super::softmax`]: four lanes at a time, the same partial sums.
+    pub fn softmax(x: &mut [f32]) {
+        let n4 = x.len() / 4 * 4;
+        let p = x.as_mut_ptr();
+        let mut m = f32x4_splat(f32::NEG_INFINITY);
+        for i in (0..n4).step_by(4) {
+            // SAFETY: i + 4 <= n4 <= x.len().
+            let v = unsafe { v128_load(p.add(i) as *const v128) };
+            m = f32x4_pmax(m, v);
+        }
+        let lanes = [
+            f32x4_extract_lane::<0>(m),
+            f32x4_extract_lane::<1>(m),
+            f32x4_extract_lane::<2>(m),
+            f32x4_extract_lane::<3>(m),
+        ];
+        let m = lanes.into_iter().chain(x[n4..].iter().copied()).fold(f32::NEG_INFINITY, super::max);
+        let ms = f32x4_splat(m);
+        let mut acc = f32x4_splat(0.0);
+        for i in (0..n4).step_by(4) {
+            // SAFETY: as above.
+            unsafe {
+                let e = exp4(f32x4_sub(v128_load(p.add(i) as *const v128), ms));
+                v128_store(p.add(i) as *mut v128, e);
+                acc = f32x4_add(acc, e);
+            }
+        }
+        let mut acc = [
+            f32x4_extract_lane::<0>(acc),
+            f32x4_extract_lane::<1>(acc),
+            f32x4_extract_lane::<2>(acc),
+            f32x4_extract_lane::<3>(acc),
+        ];
+        for (lane, v) in x[n4..].iter_mut().enumerate() {
+            *v = super::exp(*v - m);
+            acc[lane] += *v;
+        }
+        let inv = f32x4_splat(1.0 / ((acc[0] + acc[1]) + (acc[2] + acc[3])));
+        for i in (0..n4).step_by(4) {
+            // SAFETY: as above.
+            unsafe { v128_store(p.add(i) as *mut v128, f32x4_mul(v128_load(p.add(i) as *const v128), inv)) };
+        }
+        let inv = f32x4_extract_lane::<0>(inv);
+        for v in x[n4..].iter_mut() {
+            *v *= inv;
+        }
+    }
+
+    /// `out[k] = dot8(q, keys[k]) * scale` for four keys at once: four
+    /// independent pairs of running sums, then the lanes of each key's sum
+    /// added in [`dot8`]'s order, all four keys side by side (a transpose).
+    #[inline(always)]
+    pub fn scores_x4(q: &[f32], keys: [&[f32]; 4], scale: f32, out: &mut [f32]) {
+        assert!(q.len() % 8 == 0 && keys.iter().all(|k| k.len() == q.len()) && out.len() == 4);
+        let zero = f32x4_splat(0.0);
+        let (mut lo, mut hi) = ([zero; 4], [zero; 4]);
+        let pq = q.as_ptr() as *const v128;
+        let pk: [*const v128; 4] = std::array::from_fn(|k| keys[k].as_ptr() as *const v128);
+        for c in 0..q.len() / 8 {
+            // SAFETY: chunk c (8 f32s = 2 v128s) lies inside `q` and every key (lengths asserted).
+            unsafe {
+                let (a0, a1) = (v128_load(pq.add(2 * c)), v128_load(pq.add(2 * c + 1)));
+                for k in 0..4 {
+                    lo[k] = f32x4_add(lo[k], f32x4_mul(a0, v128_load(pk[k].add(2 * c))));
+                    hi[k] = f32x4_add(hi[k], f32x4_mul(a1, v128_load(pk[k].add(2 * c + 1))));
+                }
+            }
+        }
+        let s: [v128; 4] = std::array::from_fn(|k| f32x4_add(lo[k], hi[k]));
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(s[0], s[1]);
+        let t1 = i32x4_shuffle::<0, 4, 1, 5>(s[2], s[3]);
+        let t2 = i32x4_shuffle::<2, 6, 3, 7>(s[0], s[1]);
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(s[2], s[3]);
+        let lane0 = i32x4_shuffle::<0, 1, 4, 5>(t0, t1);
+        let lane1 = i32x4_shuffle::<2, 3, 6, 7>(t0, t1);
+        let lane2 = i32x4_shuffle::<0, 1, 4, 5>(t2, t3);
+        let lane3 = i32x4_shuffle::<2, 3, 6, 7>(t2, t3);
+        let dots = f32x4_add(f32x4_add(f32x4_add(f32x4_add(lane0, lane1), lane2), lane3), zero);
+        // SAFETY: `out` holds 4 f32s (asserted).
+        unsafe { v128_store(out.as_mut_ptr() as *mut v128, f32x4_mul(dots, f32x4_splat(scale))) };
     }
 
     /// [`super::dot`] for lengths that are a multiple of 8: the same eight
