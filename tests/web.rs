@@ -189,35 +189,6 @@ fn a_bad_model_stream_fails_by_name_and_the_loader_says_it_is_spent() {
     assert_eq!(String::from(err.name()), "truncated_model");
 }
 
-/// The scalar order every build must follow (src/model/ops.rs): eight
-/// partial sums for a dot product, four for softmax's denominator.
-mod scalar {
-    use banneret::model::ops::{exp, max};
-
-    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-        let mut acc = [0f32; 8];
-        for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-            for i in 0..8 {
-                acc[i] += ca[i] * cb[i];
-            }
-        }
-        (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + 0.0
-    }
-
-    pub fn softmax(x: &mut [f32]) {
-        let m = x.iter().copied().fold(f32::NEG_INFINITY, max);
-        let mut acc = [0f32; 4];
-        for (i, v) in x.iter_mut().enumerate() {
-            *v = exp(*v - m);
-            acc[i % 4] += *v;
-        }
-        let inv = 1.0 / ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-        for v in x.iter_mut() {
-            *v *= inv;
-        }
-    }
-}
-
 fn values(n: usize, seed: u32) -> Vec<f32> {
     let mut rng = banneret::sampling::Rng::new(seed);
     (0..n).map(|_| rng.next_f32() * 8.0 - 4.0).collect()
@@ -229,7 +200,7 @@ fn simd_softmax_equals_the_scalar_order_bit_for_bit() {
         let x = values(len, len as u32);
         let (mut simd, mut want) = (x.clone(), x);
         banneret::model::ops::softmax(&mut simd);
-        scalar::softmax(&mut want);
+        banneret::model::ops::softmax_scalar(&mut want);
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&simd), bits(&want), "length {len}");
     }
@@ -255,8 +226,8 @@ fn simd_attention_equals_the_scalar_order_bit_for_bit() {
             let off = (head / group) * h.head_dim;
             let qh = &q[t * q_dim + head * h.head_dim..][..h.head_dim];
             let mut w: Vec<f32> =
-                (0..visible).map(|j| scalar::dot(qh, &k[j * kv_dim + off..][..h.head_dim]) * scale).collect();
-            scalar::softmax(&mut w);
+                (0..visible).map(|j| banneret::model::ops::dot_scalar(qh, &k[j * kv_dim + off..][..h.head_dim]) * scale).collect();
+            banneret::model::ops::softmax_scalar(&mut w);
             let out = &mut want[t * q_dim + head * h.head_dim..][..h.head_dim];
             for (j, &wj) in w.iter().enumerate() {
                 for (o, &x) in out.iter_mut().zip(&v[j * kv_dim + off..][..h.head_dim]) {

@@ -72,7 +72,12 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     if a.len() % 8 == 0 && a.len() == b.len() {
         return simd::dot8(a, b);
     }
-    // Eight partial sums: vectorizes, and keeps rounding error low.
+    dot_scalar(a, b)
+}
+
+/// [`dot`] in the order every build follows: eight partial sums (vectorizes,
+/// and keeps rounding error low), combined `(s0 + s4) + (s1 + s5) + ...`.
+pub fn dot_scalar(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let chunks = a.len() / 8 * 8;
     for (ca, cb) in a[..chunks].chunks_exact(8).zip(b[..chunks].chunks_exact(8)) {
@@ -84,9 +89,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + tail
 }
 
-/// Softmax in place. The exponentials are summed in four interleaved
-/// partial sums (element `i` into sum `i % 4`, combined `(s0 + s1) + (s2 + s3)`),
-/// the order the SIMD form adds them in, so every build gets the same bits.
+/// Softmax in place, in [`softmax_scalar`]'s order (SIMD builds four lanes at a time).
 pub fn softmax(x: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
@@ -94,17 +97,23 @@ pub fn softmax(x: &mut [f32]) {
         return;
     }
     #[allow(unreachable_code)]
-    {
-        let m = x.iter().copied().fold(f32::NEG_INFINITY, max);
-        let mut acc = [0f32; 4];
-        for (i, v) in x.iter_mut().enumerate() {
-            *v = exp(*v - m);
-            acc[i % 4] += *v;
-        }
-        let inv = 1.0 / ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-        for v in x.iter_mut() {
-            *v *= inv;
-        }
+    softmax_scalar(x)
+}
+
+/// Softmax in the order every build follows: the exponentials are summed in
+/// four interleaved partial sums (element `i` into sum `i % 4`, combined
+/// `(s0 + s1) + (s2 + s3)`), the order the SIMD form adds them in, so every
+/// build gets the same bits (`tests/web.rs` checks the SIMD form against this).
+pub fn softmax_scalar(x: &mut [f32]) {
+    let m = x.iter().copied().fold(f32::NEG_INFINITY, max);
+    let mut acc = [0f32; 4];
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = exp(*v - m);
+        acc[i % 4] += *v;
+    }
+    let inv = 1.0 / ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+    for v in x.iter_mut() {
+        *v *= inv;
     }
 }
 
