@@ -45,6 +45,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::catalog::{Catalog, Product};
 use super::date::Instant;
+use super::lexicon;
 use super::money::{self, ClaimKind};
 use super::text::{is_common_word, is_stopword, is_word_char, stem, words};
 
@@ -210,7 +211,8 @@ const UNIT_ALIASES: &[(&str, &[&str])] = &[
     ("c", &["c", "celsius"]),
 ];
 
-/// Words after a number that are not its unit ("2 for 1", "31 December").
+/// Words after a number that are not its unit ("2 for 1", "31 Dec"; the
+/// full month names are [`lexicon::MONTHS`]).
 const NOT_UNITS: &[&str] = &[
     "off",
     "percent",
@@ -236,18 +238,6 @@ const NOT_UNITS: &[&str] = &[
     "only",
     "just",
     "today",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
     "jan",
     "feb",
     "mar",
@@ -289,13 +279,7 @@ fn quantities(t: &str) -> Vec<(i64, String, String)> {
         }
         let money = b > 0 && matches!(chars[b - 1], '$' | '€' | '£' | '¥' | '₹');
         let start = i;
-        while i < chars.len()
-            && (chars[i].is_ascii_digit()
-                || (matches!(chars[i], ',' | '.')
-                    && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())))
-        {
-            i += 1;
-        }
+        i = money::number_end(&chars, i);
         if glued || money {
             continue;
         }
@@ -314,7 +298,7 @@ fn quantities(t: &str) -> Vec<(i64, String, String)> {
         }
         let unit: String = chars[unit_start..j].iter().collect();
         let lower = unit.to_lowercase();
-        if NOT_UNITS.contains(&lower.as_str()) || is_stopword(&lower) {
+        if NOT_UNITS.contains(&lower.as_str()) || lexicon::MONTHS.contains(&lower.as_str()) || is_stopword(&lower) {
             continue;
         }
         let Some(n) = money::parse_number(&number) else {
@@ -682,7 +666,7 @@ impl FactSheet {
             .keys()
             .chain(self.store_words.iter())
             .filter(|n| n.chars().count() >= 4 && **n != w)
-            .map(|n| (super::lexicon::edit_distance(&w, n), n))
+            .map(|n| (lexicon::edit_distance(&w, n), n))
             .filter(|(d, n)| d * 3 <= w.chars().count().max(n.chars().count()))
             .min()
             .map(|(_, n)| n.clone())
@@ -1359,5 +1343,18 @@ fn vocab_insert(vocab: &mut HashSet<String>, w: &str) {
         if !part.is_empty() {
             vocab.insert(part.to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantities;
+
+    #[test]
+    fn dates_and_offers_are_not_quantities_but_units_are() {
+        assert_eq!(quantities("Ends 31 December or 2 Jan, 2 for 1, 10 percent off"), Vec::new());
+        let spans: Vec<String> = quantities("A 12-day trek, 3 layers, a 1,299.5 mm rise").into_iter().map(|q| q.2).collect();
+        assert_eq!(spans.len(), 3, "{spans:?}");
+        assert!(spans[2].starts_with("1,299.5"), "{spans:?}");
     }
 }

@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 const WORDS: &str = include_str!("data/english_words.txt");
 
-/// Words the list leaves out because it keeps only lower-case entries:
-/// calendar and holiday names copy may use.
-const CALENDAR: &[&str] = &[
+/// The month names, lower case (the word list leaves them out; the facts
+/// check reads "31 December" as a date, not a quantity).
+pub const MONTHS: &[&str] = &[
     "january",
     "february",
     "march",
@@ -24,6 +24,11 @@ const CALENDAR: &[&str] = &[
     "october",
     "november",
     "december",
+];
+
+/// Other words the list leaves out because it keeps only lower-case
+/// entries: day and holiday names copy may use.
+const CALENDAR: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",
@@ -60,7 +65,7 @@ const CALENDAR: &[&str] = &[
 
 fn set() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| WORDS.lines().chain(CALENDAR.iter().copied()).collect())
+    SET.get_or_init(|| WORDS.lines().chain(MONTHS.iter().chain(CALENDAR).copied()).collect())
 }
 
 fn listed(w: &str) -> bool {

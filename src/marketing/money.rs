@@ -109,6 +109,19 @@ fn word_before(lower: &[char], end: usize) -> String {
     words[words.len().saturating_sub(4)..].join(" ")
 }
 
+/// End of the number starting at `start`: digits, with `,` or `.` between
+/// digits ("1,299.00").
+pub(crate) fn number_end(chars: &[char], start: usize) -> usize {
+    let mut i = start;
+    while i < chars.len()
+        && (chars[i].is_ascii_digit()
+            || (matches!(chars[i], ',' | '.') && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())))
+    {
+        i += 1;
+    }
+    i
+}
+
 const SYMBOLS: &[char] = &['$', '€', '£', '¥', '₹', '円', '元'];
 const WORD_MARKERS: &[&str] = &[
     "usd", "eur", "gbp", "jpy", "cny", "chf", "cad", "aud", "nzd", "inr", "rmb", "dollars",
@@ -187,13 +200,7 @@ pub fn extract(text: &str) -> Vec<Claim> {
             continue;
         }
         let start = i;
-        while i < chars.len()
-            && (chars[i].is_ascii_digit()
-                || (matches!(chars[i], ',' | '.')
-                    && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())))
-        {
-            i += 1;
-        }
+        i = number_end(&chars, i);
         let end = i;
         let raw: String = chars[start..end].iter().collect();
         let Some(value) = parse_number(&raw) else {
