@@ -5,13 +5,7 @@ source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
-phase "setup: rust target" setup_rust
-phase "setup: nightly toolchain" setup_nightly
-phase "setup: wasm-bindgen-cli" setup_wasm_bindgen
-phase "setup: wasm-pack" setup_wasm_pack
-phase "setup: chromium" setup_chromium
-phase "setup: npm ci" setup_node
-phase "setup: model" setup_model
+setup_steps all
 phase "build: pkg/ (release)" "$ROOT/scripts/build-wasm.sh"
 phase_summary
 exec node "$E2E_DIR/bench.mjs" "$@"

@@ -5,12 +5,8 @@ source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
-phase "setup: rust target" setup_rust
-phase "setup: nightly toolchain" setup_nightly
-phase "setup: wasm-bindgen-cli" setup_wasm_bindgen
-phase "setup: wasm-pack" setup_wasm_pack
-phase "setup: npm ci" setup_node
-phase "setup: model" setup_model
+# Everything but Chromium (only the tests and the benchmark drive a browser).
+setup_steps rust nightly wasm-bindgen wasm-pack node model
 phase "build: pkg/ (release)" "$ROOT/scripts/build-wasm.sh"
 phase_summary
 log "open the URL below in a browser; Ctrl-C stops the server"

@@ -107,8 +107,9 @@ setup_model() {
     done
 }
 
-main() {
-    trap phase_summary EXIT
+# setup_steps STEP...: runs the named steps (or `all`) as timed phases, in
+# the order given. scripts/demo.sh, test.sh and bench.sh call it too.
+setup_steps() {
     local steps=("$@")
     [ "${#steps[@]}" -gt 0 ] || steps=(all)
     [ "${steps[0]}" != all ] || steps=(rust nightly wasm-bindgen wasm-pack chromium node model)
@@ -124,6 +125,11 @@ main() {
             *) die "unknown setup step '$s'" ;;
         esac
     done
+}
+
+main() {
+    trap phase_summary EXIT
+    setup_steps "$@"
 }
 
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

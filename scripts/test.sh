@@ -21,13 +21,7 @@ run_wasm_boundary() {
 }
 run_e2e() { (cd "$E2E_DIR" && node --test --test-reporter=spec --test-concurrency=1 ./*.test.mjs); }
 
-phase "setup: rust target" setup_rust
-phase "setup: nightly toolchain" setup_nightly
-phase "setup: wasm-bindgen-cli" setup_wasm_bindgen
-phase "setup: wasm-pack" setup_wasm_pack
-phase "setup: chromium" setup_chromium
-phase "setup: npm ci" setup_node
-phase "setup: model" setup_model
+setup_steps all
 phase "test: native (cargo test)" run_native
 phase "build: pkg/ (release)" "$ROOT/scripts/build-wasm.sh"
 phase "test: wasm boundary" run_wasm_boundary
