@@ -382,12 +382,12 @@ impl Writer {
         })
     }
 
-    /// The visitor-independent beginning of every prompt for `kind` (feed it
-    /// to `Engine.warmup` ahead of the first write).
-    #[wasm_bindgen(js_name = warmupPrompt)]
-    pub fn warmup_prompt(&self, engine: &Engine, kind: &str) -> Result<String, JsError> {
+    /// The visitor-independent beginnings of prompts for `kind`, as an
+    /// array of strings (feed each to `Engine.warmup` ahead of the first write).
+    #[wasm_bindgen(js_name = warmupPrompts)]
+    pub fn warmup_prompts(&self, engine: &Engine, kind: &str) -> Result<JsValue, JsError> {
         console_error_panic_hook::set_once();
-        let run = || self.inner.warmup_prompt(crate::marketing::ContentKind::parse(kind)?, &engine.inner);
+        let run = || to_js(&self.inner.warmup_prompts(crate::marketing::ContentKind::parse(kind)?, &engine.inner)?);
         run().map_err(|e| js_error(&e))
     }
 

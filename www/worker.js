@@ -174,16 +174,20 @@ async function generate(id, request, emit) {
 async function warmup(id, { kinds, store }) {
   const writer = requireStore(store);
   let tokens = 0;
+  let prompts = 0;
   for (const kind of kinds) {
-    const generation = requireEngine().warmup(writer.warmupPrompt(engine, kind));
-    try {
-      const done = await runSteps(id, () => engine.step(generation), () => {});
-      tokens += done.promptTokens;
-    } finally {
-      generation.free();
+    for (const prompt of writer.warmupPrompts(requireEngine(), kind)) {
+      const generation = engine.warmup(prompt);
+      try {
+        const done = await runSteps(id, () => engine.step(generation), () => {});
+        tokens += done.promptTokens;
+        prompts += 1;
+      } finally {
+        generation.free();
+      }
     }
   }
-  return { prompts: kinds.length, tokens };
+  return { prompts, tokens };
 }
 
 async function write(id, { store, model }, start, emit) {

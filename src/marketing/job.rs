@@ -335,41 +335,51 @@ impl Writer {
         }
     }
 
-    /// The part of every `kind` prompt that no visitor changes (instructions,
-    /// brand voice, the worked example): reading it ahead of time with the
-    /// engine's warm-up means a write only reads its visitor-specific tail.
-    /// Found as the common beginning of prompts that differ in the last turn
-    /// and in the worked example's angle, so it holds for any chat template
-    /// and any visitor.
-    pub fn warmup_prompt<G: TextGenerator>(&self, kind: ContentKind, generator: &G) -> Result<String> {
+    /// The parts of `kind` prompts that no visitor changes: reading them
+    /// ahead of time with the engine's warm-up means a write only reads its
+    /// visitor-specific tail. One prompt per product the worked example can
+    /// show (the store's pick, and the next one for visitors whose own
+    /// product is that pick), each up to the example's angle: the system
+    /// turn and the example's product, tone and promotion. Found as the
+    /// common beginning of renders that differ in the angle and the last
+    /// turn, so it holds for any chat template.
+    pub fn warmup_prompts<G: TextGenerator>(&self, kind: ContentKind, generator: &G) -> Result<Vec<String>> {
         let prepared = self.prepare(&WriteRequest::new(kind), &self.languages(Some(generator.languages())))?;
         if !generator.has_chat_template() {
-            return Ok(completion::document_header(&prepared.plan.language, self.store.name()));
+            return Ok(vec![completion::document_header(&prepared.plan.language, self.store.name())]);
         }
-        let mut messages = prompt::messages(kind, &prepared.plan, &self.voice());
-        let render = |last: &str, messages: &mut Vec<crate::textgen::ChatMessage>| {
+        let plan = prepared.plan;
+        let mut plans = vec![plan.clone()];
+        if let Some(example) = prompt::example_plan(&self.store.catalog, &plan) {
+            plans.push(Plan { featured: example.featured, ..plan.clone() });
+        }
+        let voice = self.voice();
+        let render = |plan: &Plan, last: &str| {
+            let mut messages = prompt::messages(kind, plan, &voice);
             if let Some(m) = messages.last_mut() {
                 m.content = last.to_string();
             }
-            generator.render_chat(messages)
+            generator.render_chat(&messages)
         };
-        let a = render("A", &mut messages)?;
-        let b = render("B", &mut messages)?;
-        let other_angle = Plan {
-            angle: Angle::CartReminder,
-            promotion: None,
-            ..prepared.plan.clone()
-        };
-        let mut other = prompt::messages(kind, &other_angle, &self.voice());
-        let c = render("A", &mut other)?;
         let common = |x: &str, y: &str| {
             x.char_indices()
                 .zip(y.chars())
                 .find(|((_, p), q)| p != q)
                 .map_or(x.len().min(y.len()), |((i, _), _)| i)
         };
-        let end = common(&a, &b).min(common(&a, &c));
-        Ok(a[..end].to_string())
+        let mut prompts: Vec<String> = Vec::new();
+        for plan in &plans {
+            let other_angle = Plan {
+                angle: if plan.angle == Angle::CartReminder { Angle::Generic } else { Angle::CartReminder },
+                ..plan.clone()
+            };
+            let (a, b, c) = (render(plan, "A")?, render(plan, "B")?, render(&other_angle, "A")?);
+            let prefix = a[..common(&a, &b).min(common(&a, &c))].to_string();
+            if !prompts.contains(&prefix) {
+                prompts.push(prefix);
+            }
+        }
+        Ok(prompts)
     }
 
     /// Ideation only: the plan (and input warnings) a request would use.

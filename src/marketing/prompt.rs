@@ -157,7 +157,11 @@ fn price_line(p: &FeaturedProduct) -> String {
     }
 }
 
-/// The fact sheet for one plan (the user turn).
+/// The fact sheet for one plan (the user turn). Lines that follow the
+/// visitor's angle (why, their words, structure) come last: the worked
+/// example's sheet, which takes the task's angle, then shares everything
+/// before its "Why:" line with every visitor's prompt, and the engine reads
+/// that beginning once ahead of time (`Writer::warmup_prompts`).
 pub fn task_message(kind: ContentKind, plan: &Plan) -> String {
     let mut lines = Vec::new();
     match plan.products.first() {
@@ -177,6 +181,7 @@ pub fn task_message(kind: ContentKind, plan: &Plan) -> String {
             second.sale_price.as_deref().unwrap_or(&second.price)
         ));
     }
+    lines.push(format!("Tone: {}", tone_word(plan.tone)));
     if let Some(promo) = &plan.promotion {
         lines.push(format!("Promotion: {}", promo.text));
     }
@@ -190,7 +195,6 @@ pub fn task_message(kind: ContentKind, plan: &Plan) -> String {
     if matches!(kind, ContentKind::SocialPost | ContentKind::ProductBlurb) {
         lines.push(format!("Structure: {}", plan.frame.hint()));
     }
-    lines.push(format!("Tone: {}", tone_word(plan.tone)));
     lines.join("\n")
 }
 
