@@ -23,6 +23,7 @@ use half::{bf16, f16};
 
 use crate::error::{Error, Result};
 use crate::gguf;
+use crate::threads::{SharedOutput, PARTS_PER_THREAD};
 
 /// Elements per quantization block.
 pub const QK: usize = 32;
@@ -331,12 +332,12 @@ pub fn matmul_shared(products: &mut [(&Matrix, &mut [f32])], input: &mut Activat
     let tokens = input.tokens;
     let x = input.q8();
     // (matrix, its output, its groups, the parts it is split into)
-    let jobs: Vec<(&Matrix, Outputs, usize, usize)> = products
+    let jobs: Vec<(&Matrix, SharedOutput, usize, usize)> = products
         .iter_mut()
         .map(|(m, out)| {
             assert!(out.len() >= tokens * m.rows && x.len() >= tokens * (m.cols / QK));
             let groups = m.rows.div_ceil(ROWS);
-            (*m, Outputs::new(out), groups, (threads * PARTS_PER_THREAD).min(groups))
+            (*m, SharedOutput::new(out), groups, (threads * PARTS_PER_THREAD).min(groups))
         })
         .collect();
     let total: usize = jobs.iter().map(|j| j.3).sum();
@@ -363,9 +364,6 @@ pub fn matmul_shared(products: &mut [(&Matrix, &mut [f32])], input: &mut Activat
 /// for it costs about what it saves. Decoding's smallest products (192x576,
 /// 864 blocks) are still split.
 const MIN_PARALLEL_BLOCKS: usize = 512;
-/// Parts per thread a product is split into: helpers claim parts one at a
-/// time, so a thread that starts late or runs slow gets fewer of them.
-const PARTS_PER_THREAD: usize = 4;
 
 /// Runs a group kernel over every four-row group and every token, up to four
 /// tokens at a time: the group's weights are unpacked once for all of them,
@@ -380,7 +378,7 @@ fn tiles<W: kernels::Group + Sync>(w: &[W], nb: usize, rows: usize, x: &[BlockQ8
         true => (threads * PARTS_PER_THREAD).min(groups),
         false => 1,
     };
-    let out = Outputs::new(out);
+    let out = SharedOutput::new(out);
     let range = |p: usize| p * groups / parts..(p + 1) * groups / parts;
     if parts == 1 {
         tile_groups(w, nb, rows, x, tokens, range(0), &out);
@@ -397,7 +395,7 @@ fn tile_groups<W: kernels::Group>(
     x: &[BlockQ8],
     tokens: usize,
     groups: std::ops::Range<usize>,
-    out: &Outputs,
+    out: &SharedOutput,
 ) {
     fn run<W: kernels::Group, const T: usize>(
         group: &[W],
@@ -406,7 +404,7 @@ fn tile_groups<W: kernels::Group>(
         rows: usize,
         x: &[BlockQ8],
         t0: usize,
-        out: &Outputs,
+        out: &SharedOutput,
     ) {
         let xs: [&[BlockQ8]; T] = std::array::from_fn(|i| &x[(t0 + i) * nb..(t0 + i + 1) * nb]);
         let mut sums = [[0f32; ROWS]; T];
@@ -432,34 +430,6 @@ fn tile_groups<W: kernels::Group>(
             1 => run::<W, 1>(group, g, nb, rows, x, t, out),
             _ => {}
         }
-    }
-}
-
-/// The output of one matrix product, written by several threads at once:
-/// each writes only the rows of its own groups (disjoint ranges of every
-/// token's row), which no `&mut` slice split can express.
-struct Outputs<'a> {
-    ptr: *mut f32,
-    len: usize,
-    _out: std::marker::PhantomData<&'a mut [f32]>,
-}
-
-// SAFETY: threads write disjoint elements (see `tiles`), and the pool's job
-// ends (with release/acquire on its counters) before `out` is used again.
-unsafe impl Sync for Outputs<'_> {}
-
-impl<'a> Outputs<'a> {
-    fn new(out: &'a mut [f32]) -> Self {
-        Outputs { ptr: out.as_mut_ptr(), len: out.len(), _out: std::marker::PhantomData }
-    }
-
-    #[inline]
-    fn write(&self, start: usize, values: &[f32]) {
-        debug_assert!(start + values.len() <= self.len);
-        // SAFETY: in bounds (`tiles` checked the sizes, and every index is a
-        // token below `tokens` and a row below `rows`), and no other thread
-        // writes these elements during the product.
-        unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), self.ptr.add(start), values.len()) }
     }
 }
 
@@ -1100,7 +1070,7 @@ mod tests {
                 let m = Matrix::from_ggml("w", ty, &[cols as u64, rows as u64], &ggml_bytes(&w, ty)).unwrap();
                 let whole = |parts: usize| {
                     let mut out = vec![f32::NAN; tokens * rows];
-                    let outputs = Outputs::new(&mut out);
+                    let outputs = SharedOutput::new(&mut out);
                     let groups = rows.div_ceil(ROWS);
                     for p in 0..parts {
                         let range = p * groups / parts..(p + 1) * groups / parts;

@@ -33,6 +33,39 @@ const SPINS: u32 = 1 << 20;
 #[cfg(not(target_arch = "wasm32"))]
 const SPINS: u32 = 1 << 15;
 
+/// Parts per thread a job is split into: helpers claim parts one at a
+/// time, so a thread that starts late or runs slow gets fewer of them.
+pub const PARTS_PER_THREAD: usize = 4;
+
+/// An output written by several threads at once: each writes only its own
+/// elements (disjoint ranges, e.g. its rows of every token's row of a matrix
+/// product), which no `&mut` slice split can express.
+pub struct SharedOutput<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _out: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: threads write disjoint elements (each user splits its output so),
+// and `run` returns (with release/acquire on the pool's counters) before the
+// output is used again.
+unsafe impl Sync for SharedOutput<'_> {}
+
+impl<'a> SharedOutput<'a> {
+    pub fn new(out: &'a mut [f32]) -> Self {
+        SharedOutput { ptr: out.as_mut_ptr(), len: out.len(), _out: std::marker::PhantomData }
+    }
+
+    /// Writes `values` at `start`; no other thread may write these elements
+    /// during the job.
+    #[inline]
+    pub fn write(&self, start: usize, values: &[f32]) {
+        assert!(start + values.len() <= self.len, "shared output written out of bounds");
+        // SAFETY: in bounds (asserted), and callers write disjoint elements.
+        unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), self.ptr.add(start), values.len()) }
+    }
+}
+
 /// What the threads share for one job, on the caller's stack.
 struct Job<'a> {
     parts: usize,

@@ -1,4 +1,4 @@
-//! Splitting the matrix products across helper threads changes no bit: the
+//! Splitting the matrix products and attention across helper threads changes no bit: the
 //! command-line tool (one process per thread count, as the pool is
 //! process-wide) draws the same sampled tokens for three variants decoded as
 //! one batch and reports the same teacher-forced log-probabilities with

@@ -252,13 +252,21 @@ impl Gemma3 {
             let window = sliding.then_some(c.sliding_window);
             let mut row = 0;
             for s in segments.iter_mut() {
-                let (m, p0) = (s.tokens.len(), s.state.len());
+                let m = s.tokens.len();
                 s.state.append(li, &b.k[row * kv_dim..(row + m) * kv_dim], &b.v[row * kv_dim..(row + m) * kv_dim]);
-                let view = s.state.layer(li);
-                let (q, att) = (&b.q[row * q_dim..(row + m) * q_dim], &mut b.att[row * q_dim..(row + m) * q_dim]);
-                ops::attention(heads, scale, q, &view, p0, m, window, &mut b.scores, att);
                 row += m;
             }
+            let mut row = 0;
+            let parts: Vec<ops::AttentionSegment> = segments
+                .iter()
+                .map(|s| {
+                    let (m, p0) = (s.tokens.len(), s.state.len());
+                    let q = &b.q[row * q_dim..(row + m) * q_dim];
+                    row += m;
+                    ops::AttentionSegment { q, kv: s.state.layer(li), p0, n: m }
+                })
+                .collect();
+            ops::attention_batch(heads, scale, &parts, window, &mut b.scores, &mut b.att);
             b.acts.set(&b.att, n);
             b.proj.resize(n * dim, 0.0);
             layer.wo.matmul(&mut b.acts, &mut b.proj);

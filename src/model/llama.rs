@@ -311,13 +311,21 @@ impl Llama {
             b.att.resize(n * dim, 0.0);
             let mut row = 0;
             for s in segments.iter_mut() {
-                let (m, p0) = (s.tokens.len(), s.state.len());
+                let m = s.tokens.len();
                 s.state.append(li, &b.k[row * kv_dim..(row + m) * kv_dim], &b.v[row * kv_dim..(row + m) * kv_dim]);
-                let view = s.state.layer(li);
-                let (q, att) = (&b.q[row * dim..(row + m) * dim], &mut b.att[row * dim..(row + m) * dim]);
-                ops::attention(heads, scale, q, &view, p0, m, None, &mut b.scores, att);
                 row += m;
             }
+            let mut row = 0;
+            let parts: Vec<ops::AttentionSegment> = segments
+                .iter()
+                .map(|s| {
+                    let (m, p0) = (s.tokens.len(), s.state.len());
+                    let q = &b.q[row * dim..(row + m) * dim];
+                    row += m;
+                    ops::AttentionSegment { q, kv: s.state.layer(li), p0, n: m }
+                })
+                .collect();
+            ops::attention_batch(heads, scale, &parts, None, &mut b.scores, &mut b.att);
             b.acts.set(&b.att, n);
             b.proj.resize(n * dim, 0.0);
             layer.wo.matmul(&mut b.acts, &mut b.proj);

@@ -173,15 +173,23 @@ pub struct Heads {
     pub head_dim: usize,
 }
 
-/// Causal attention of `n` new queries (at positions `p0..p0+n`, rows of
-/// `n_head * head_dim`) over a sequence's cache, which already holds their
-/// keys and values (rows of `n_kv_head * head_dim`, positions `0..p0+n`,
-/// split into a shared prefix and the sequence's own rows). With a sliding
-/// `window`, a query at position p sees keys at p - window < j <= p.
-///
-/// The query heads that share a key/value head are served by one pass over
-/// the cache (each key row is read once for the whole group); every score
-/// and output element is summed in the same order as one head at a time.
+/// One sequence's part of a batched attention: `n` new queries (at
+/// positions `p0..p0+n`, rows of `n_head * head_dim`) over its cache, which
+/// already holds their keys and values (rows of `n_kv_head * head_dim`,
+/// positions `0..p0+n`, split into a shared prefix and its own rows).
+pub struct AttentionSegment<'a> {
+    pub q: &'a [f32],
+    pub kv: LayerView<'a>,
+    pub p0: usize,
+    pub n: usize,
+}
+
+/// Attention work smaller than this many query-key pairs (one head, one
+/// key each: a 64-wide dot product and a 64-wide weighted add, about 3 µs
+/// per 256) runs on one thread: below it, the hand-off costs what it saves.
+const MIN_PARALLEL_PRODUCTS: usize = 256;
+
+/// Causal attention of [`attention_batch`] for one sequence.
 #[allow(clippy::too_many_arguments)]
 pub fn attention(
     h: Heads,
@@ -194,31 +202,103 @@ pub fn attention(
     scores: &mut Vec<f32>,
     out: &mut [f32],
 ) {
+    let kv = LayerView { k: kv.k, v: kv.v };
+    attention_batch(h, scale, &[AttentionSegment { q, kv, p0, n }], window, scores, out);
+}
+
+/// Causal attention of every segment's queries; `out` holds their rows in
+/// segment order. With a sliding `window`, a query at position p sees keys
+/// at p - window < j <= p.
+///
+/// One thread serves the query heads that share a key/value head in one
+/// pass over the cache (each key row read once for the group); with several
+/// threads ([`crate::threads`]) every (query, head) is a unit of its own and
+/// the units are split across them. Every score and output element is summed
+/// in the same order either way, so the bits do not depend on the threads.
+pub fn attention_batch(
+    h: Heads,
+    scale: f32,
+    segments: &[AttentionSegment],
+    window: Option<usize>,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let (hd, q_dim) = (h.head_dim, h.n_head * h.head_dim);
+    let rows: usize = segments.iter().map(|s| s.n).sum();
+    assert!(out.len() >= rows * q_dim && segments.iter().all(|s| s.q.len() >= s.n * q_dim));
+    let products: usize = segments.iter().map(|s| s.n * (s.p0 + s.n) * h.n_head).sum();
+    let threads = crate::threads::threads();
+    if threads == 1 || products < MIN_PARALLEL_PRODUCTS {
+        let group = h.n_head / h.n_kv_head;
+        let mut row = 0;
+        for s in segments {
+            for t in 0..s.n {
+                for kvh in 0..h.n_kv_head {
+                    let heads = kvh * group..(kvh + 1) * group;
+                    let o = &mut out[(row + t) * q_dim + heads.start * hd..][..group * hd];
+                    attend(h, scale, s, t, heads, window, scores, o);
+                }
+            }
+            row += s.n;
+        }
+        return;
+    }
+    // Units in order (segment, token, head); a part is a contiguous range.
+    let starts: Vec<usize> = segments
+        .iter()
+        .scan(0, |row, s| {
+            let start = *row;
+            *row += s.n;
+            Some(start)
+        })
+        .collect();
+    let units = rows * h.n_head;
+    let parts = (threads * crate::threads::PARTS_PER_THREAD).min(units);
+    let shared = crate::threads::SharedOutput::new(out);
+    crate::threads::run(parts, &|p| {
+        let (mut scores, mut o) = (Vec::new(), vec![0f32; hd]);
+        for u in p * units / parts..(p + 1) * units / parts {
+            let (row, head) = (u / h.n_head, u % h.n_head);
+            let si = starts.partition_point(|&start| start <= row) - 1;
+            attend(h, scale, &segments[si], row - starts[si], head..head + 1, window, &mut scores, &mut o);
+            shared.write(row * q_dim + head * hd, &o);
+        }
+    });
+}
+
+/// Attention of query `t` of segment `s` for the query heads `heads` (all
+/// sharing one key/value head) into `out` (their `head_dim` outputs in order).
+#[allow(clippy::too_many_arguments)]
+fn attend(
+    h: Heads,
+    scale: f32,
+    s: &AttentionSegment,
+    t: usize,
+    heads: std::ops::Range<usize>,
+    window: Option<usize>,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
     let (hd, q_dim, kv_dim) = (h.head_dim, h.n_head * h.head_dim, h.n_kv_head * h.head_dim);
-    let group = h.n_head / h.n_kv_head;
+    let group = heads.len();
+    let off = heads.start / (h.n_head / h.n_kv_head) * hd;
     // Keys and values of positions start..end, as rows of the two parts.
     fn rows<'a>(parts: &[&'a [f32]; 2], kv_dim: usize, start: usize, end: usize) -> impl Iterator<Item = &'a [f32]> + Clone {
         let first = parts[0].len() / kv_dim;
         let own = end.saturating_sub(first);
         parts[0].chunks_exact(kv_dim).take(end).chain(parts[1].chunks_exact(kv_dim).take(own)).skip(start)
     }
+    let end = s.p0 + t + 1;
+    let start = window.map_or(0, |w| end.saturating_sub(w));
+    let visible = end - start;
+    scores.resize(group * visible, 0.0);
+    let queries = &s.q[t * q_dim + heads.start * hd..][..group * hd];
+    key_scores(queries, group, hd, rows(&s.kv.k, kv_dim, start, end), off, scale, visible, scores);
     out.fill(0.0);
-    for t in 0..n {
-        let end = p0 + t + 1;
-        let start = window.map_or(0, |w| end.saturating_sub(w));
-        let visible = end - start;
-        scores.resize(group * visible, 0.0);
-        for kvh in 0..h.n_kv_head {
-            let off = kvh * hd;
-            let queries = &q[t * q_dim + kvh * group * hd..][..group * hd];
-            key_scores(queries, group, hd, rows(&kv.k, kv_dim, start, end), off, scale, visible, scores);
-            for g in 0..group {
-                let w = &mut scores[g * visible..(g + 1) * visible];
-                softmax(w);
-                let oh = &mut out[t * q_dim + (kvh * group + g) * hd..][..hd];
-                weighted_sum(w, rows(&kv.v, kv_dim, start, end), off, oh);
-            }
-        }
+    for g in 0..group {
+        let w = &mut scores[g * visible..(g + 1) * visible];
+        softmax(w);
+        weighted_sum(w, rows(&s.kv.v, kv_dim, start, end), off, &mut out[g * hd..(g + 1) * hd]);
     }
 }
 
