@@ -224,9 +224,10 @@ export class Banneret {
     this.#warmup();
   }
 
-  // Reads the visitor-independent beginning of this writer's prompts (its
-  // default kind's) into the engine's prompt cache, so the first write reads
-  // only its visitor's tail. Queued behind create's own requests and ahead of
+  // Reads the visitor-independent beginnings of this writer's prompts (its
+  // default kind's: the system turn and the worked example up to its angle,
+  // for the two products the example can show) into the engine's prompt
+  // cache, so the first write reads only its visitor's tail. Queued behind create's own requests and ahead of
   // any write; not awaited: create resolves as soon as the model is ready,
   // and a failed or cancelled warm-up only makes the first write slower.
   #warmup() {

@@ -38,8 +38,9 @@ export const Kind = Object.freeze({
   // → value: { warnings } (what cleaning changed)
   setStore: "setStore",
   // payload: { kinds: ["banner", ...], store? } → value: { prompts, tokens } after reading each
-  // kind's visitor-independent prompt beginning into the engine's prompt cache (writes then read
-  // only their own tail). Cancellable like generate.
+  // kind's visitor-independent prompt beginnings (Writer.warmupPrompts: one per product the
+  // worked example can show) into the engine's prompt cache (writes then read only their own
+  // tail). Cancellable like generate.
   warmup: "warmup",
   // payload: { store } → value: { dropped: bool }
   dropStore: "dropStore",
