@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::gguf::Metadata;
 use crate::model::kv::State;
-use crate::model::llama::{output_logits, take, vector, Scratch, Segment};
+use crate::model::llama::{append_and_attend, output_logits, take, vector, Scratch, Segment};
 use crate::model::ops::{self, add_in_place, rms_norm, Heads};
 use crate::quant::{matmul_shared, Matrix};
 
@@ -248,25 +248,8 @@ impl Gemma3 {
             let inv_freq = if sliding { &self.inv_freq_local } else { &self.inv_freq_global };
             rotate_neox(&mut b.q, hd, &positions, inv_freq);
             rotate_neox(&mut b.k, hd, &positions, inv_freq);
-            b.att.resize(n * q_dim, 0.0);
             let window = sliding.then_some(c.sliding_window);
-            let mut row = 0;
-            for s in segments.iter_mut() {
-                let m = s.tokens.len();
-                s.state.append(li, &b.k[row * kv_dim..(row + m) * kv_dim], &b.v[row * kv_dim..(row + m) * kv_dim]);
-                row += m;
-            }
-            let mut row = 0;
-            let parts: Vec<ops::AttentionSegment> = segments
-                .iter()
-                .map(|s| {
-                    let (m, p0) = (s.tokens.len(), s.state.len());
-                    let q = &b.q[row * q_dim..(row + m) * q_dim];
-                    row += m;
-                    ops::AttentionSegment { q, kv: s.state.layer(li), p0, n: m }
-                })
-                .collect();
-            ops::attention_batch(heads, scale, &parts, window, &mut b.scores, &mut b.att);
+            append_and_attend(li, segments, heads, scale, window, b);
             b.acts.set(&b.att, n);
             b.proj.resize(n * dim, 0.0);
             layer.wo.matmul(&mut b.acts, &mut b.proj);

@@ -308,24 +308,7 @@ impl Llama {
             matmul_shared(&mut [(&layer.wq, &mut b.q), (&layer.wk, &mut b.k), (&layer.wv, &mut b.v)], &mut b.acts);
             self.rotate(&mut b.q, c.n_head, &b.cos, &b.sin);
             self.rotate(&mut b.k, c.n_kv_head, &b.cos, &b.sin);
-            b.att.resize(n * dim, 0.0);
-            let mut row = 0;
-            for s in segments.iter_mut() {
-                let m = s.tokens.len();
-                s.state.append(li, &b.k[row * kv_dim..(row + m) * kv_dim], &b.v[row * kv_dim..(row + m) * kv_dim]);
-                row += m;
-            }
-            let mut row = 0;
-            let parts: Vec<ops::AttentionSegment> = segments
-                .iter()
-                .map(|s| {
-                    let (m, p0) = (s.tokens.len(), s.state.len());
-                    let q = &b.q[row * dim..(row + m) * dim];
-                    row += m;
-                    ops::AttentionSegment { q, kv: s.state.layer(li), p0, n: m }
-                })
-                .collect();
-            ops::attention_batch(heads, scale, &parts, None, &mut b.scores, &mut b.att);
+            append_and_attend(li, segments, heads, scale, None, b);
             b.acts.set(&b.att, n);
             b.proj.resize(n * dim, 0.0);
             layer.wo.matmul(&mut b.acts, &mut b.proj);
@@ -381,4 +364,29 @@ impl Llama {
             }
         }
     }
+}
+
+/// Appends layer `li`'s new keys and values (`b.k`, `b.v`: rows in segment
+/// order) to each segment's cache, then runs every segment's queries (`b.q`)
+/// through attention into `b.att` (one batch, [`ops::attention_batch`]).
+pub(crate) fn append_and_attend(li: usize, segments: &mut [Segment], heads: Heads, scale: f32, window: Option<usize>, b: &mut Scratch) {
+    let (q_dim, kv_dim) = (heads.n_head * heads.head_dim, heads.n_kv_head * heads.head_dim);
+    let mut row = 0;
+    for s in segments.iter_mut() {
+        let m = s.tokens.len();
+        s.state.append(li, &b.k[row * kv_dim..(row + m) * kv_dim], &b.v[row * kv_dim..(row + m) * kv_dim]);
+        row += m;
+    }
+    b.att.resize(row * q_dim, 0.0);
+    let mut row = 0;
+    let parts: Vec<ops::AttentionSegment> = segments
+        .iter()
+        .map(|s| {
+            let (m, p0) = (s.tokens.len(), s.state.len());
+            let q = &b.q[row * q_dim..(row + m) * q_dim];
+            row += m;
+            ops::AttentionSegment { q, kv: s.state.layer(li), p0, n: m }
+        })
+        .collect();
+    ops::attention_batch(heads, scale, &parts, window, &mut b.scores, &mut b.att);
 }
