@@ -471,6 +471,11 @@ fn events_claims_and_price_roles_seen_with_the_real_model() {
     );
     assert!(rules(&nw, &["NW-GC-900"], "Access to the Northwind Travel Pack").contains(&"name"));
     assert!(rules(&nw, &["NW-GC-900"], "A New South Coast Product").contains(&"name"));
+    // A CTA the real model wrote for the trail runner, which is on sale.
+    assert_eq!(rules(&nw, &tr, "No longer on sale"), vec!["sale"]);
+    assert_eq!(rules(&nw, &tr, "The sale has ended, shop now"), vec!["sale"]);
+    // The parka is not on sale: saying so is true.
+    assert_eq!(rules(&nw, &["NW-DN-410"], "Not on sale, but built to last"), Vec::<&str>::new());
 }
 
 #[test]

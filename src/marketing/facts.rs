@@ -34,6 +34,8 @@
 //! - **Claims** no catalog field can back ("best-seller", "award-winning",
 //!   "limited time", "reviewed") fail unless catalog text says them.
 //! - **Events**: "Summer Sale", "Black Friday" must be the catalog's own.
+//! - **Sale status**: copy about a product on sale must not deny the sale
+//!   ("no longer on sale", "the sale has ended").
 //! - **Offers**: "free …" must be followed by a word that follows "free" in
 //!   the catalog ("free shipping"), and a promotion with an amount in it is
 //!   stated with that amount ("free shipping" alone is more than "free
@@ -312,6 +314,17 @@ fn quantities(t: &str) -> Vec<(i64, String, String)> {
     }
     out
 }
+
+/// Phrases that deny a sale (lower case, whole words): false in copy whose
+/// product is on sale ([`FactSheet::check`], rule "sale").
+const SALE_DENIALS: &[&str] = &[
+    "no longer on sale",
+    "not on sale",
+    "no longer discounted",
+    "sale has ended",
+    "sale is over",
+    "sale ended",
+];
 
 #[derive(Debug, Clone)]
 struct ProductFacts {
@@ -849,8 +862,26 @@ impl FactSheet {
         self.check_names(text, &mut out);
         self.check_features(text, scope, &mut out);
         self.check_offers(text, &mut out);
+        self.check_sale_denials(text, scope, &mut out);
         self.check_links(text, &mut out);
         out
+    }
+
+    /// "No longer on sale" about copy whose product is on sale.
+    fn check_sale_denials(&self, text: &str, scope: &[usize], out: &mut Vec<Violation>) {
+        if !scope.iter().any(|&i| self.products[i].current < self.products[i].regular) {
+            return;
+        }
+        let text_words = format!(" {} ", words(text).join(" "));
+        for phrase in SALE_DENIALS {
+            if text_words.contains(&format!(" {phrase} ")) {
+                out.push(Violation {
+                    rule: "sale",
+                    span: phrase.to_string(),
+                    detail: format!("'{phrase}', but the product in this copy is on sale"),
+                });
+            }
+        }
     }
 
     /// "now $189 (was $349)": a current and a regular price stated together
