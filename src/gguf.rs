@@ -432,7 +432,7 @@ impl<'a> Reader<'a> {
                 let min_item = match item_ty {
                     0 | 1 | 7 => 1,
                     2 | 3 => 2,
-                    4 | 5 | 6 => 4,
+                    4..=6 => 4,
                     8 | 10 | 11 | 12 => 8,
                     9 => 12,
                     t => return Err(invalid(format!("metadata '{key}': unknown array item type {t}"))),

@@ -544,6 +544,7 @@ pub mod kernels {
     /// The portable kernels, also the reference the others must equal bit
     /// for bit: integer sums are exact, and every build does the float work
     /// of a block in this order, `acc + (isum * (d_w * d_x) + m_w * s_x)`.
+    #[allow(clippy::needless_range_loop)] // rows j index weights, scales and sums alike
     pub mod portable {
         use super::{BlockQ8, Q4x4, Q8x4, ROWS};
 

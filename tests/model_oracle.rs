@@ -65,7 +65,7 @@ fn k_quants_are_converted_at_load() {
     use banneret::quant::Matrix;
     use candle_core::quantized::QTensor;
     for (dtype, id) in [(GgmlDType::Q4K, 12), (GgmlDType::Q6K, 14), (GgmlDType::Q5_0, 6)] {
-        let data: Vec<f32> = (0..4 * 256).map(|i| ((i * 37 % 101) as f32 / 50.0 - 1.0)).collect();
+        let data: Vec<f32> = (0..4 * 256).map(|i| (i * 37 % 101) as f32 / 50.0 - 1.0).collect();
         let t = Tensor::from_vec(data, (4, 256), &Device::Cpu).unwrap();
         let q = QTensor::quantize(&t, dtype).unwrap();
         let want: Vec<f32> = q.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1().unwrap();

@@ -208,14 +208,21 @@ fn simd_softmax_equals_the_scalar_order_bit_for_bit() {
 
 #[wasm_bindgen_test]
 fn simd_attention_equals_the_scalar_order_bit_for_bit() {
-    use banneret::model::kv::LayerView;
     use banneret::model::ops::{attention, Heads};
+    use banneret::model::State;
     let h = Heads { n_head: 6, n_kv_head: 2, head_dim: 64 };
     let (q_dim, kv_dim, group) = (h.n_head * h.head_dim, h.n_kv_head * h.head_dim, 3);
     // 11 positions (not a multiple of four), the first 6 a shared prefix; 2 new queries.
     let (p0, n, prefix) = (9, 2, 6);
     let (k, v, q) = (values(11 * kv_dim, 1), values(11 * kv_dim, 2), values(n * q_dim, 3));
-    let view = LayerView { k: [&k[..prefix * kv_dim], &k[prefix * kv_dim..]], v: [&v[..prefix * kv_dim], &v[prefix * kv_dim..]] };
+    // The cache as the engine builds it: a frozen prefix, then rows of its own.
+    let mut shared = State::new(1, h.n_kv_head, h.head_dim);
+    shared.append(0, &k[..prefix * kv_dim], &v[..prefix * kv_dim]);
+    shared.advance(prefix);
+    let mut state = State::from_prefix(&shared.freeze(), prefix);
+    state.append(0, &k[prefix * kv_dim..], &v[prefix * kv_dim..]);
+    state.advance(11 - prefix);
+    let view = state.layer(0);
     let scale = 0.125;
     let (mut scores, mut got) = (Vec::new(), vec![0f32; n * q_dim]);
     attention(h, scale, &q, &view, p0, n, None, &mut scores, &mut got);

@@ -179,7 +179,7 @@ impl Gemma3 {
     }
 
     pub fn new_state(&self) -> State {
-        State::new(self.config.n_layer, self.kv_dim())
+        State::new(self.config.n_layer, self.config.n_kv_head, self.config.head_dim)
     }
 
     pub fn memory_bytes(&self) -> usize {

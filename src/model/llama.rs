@@ -243,7 +243,7 @@ impl Llama {
     }
 
     pub fn new_state(&self) -> State {
-        State::new(self.config.n_layer, self.kv_dim())
+        State::new(self.config.n_layer, self.config.n_kv_head, self.config.head_dim)
     }
 
     /// Bytes held by the weights.

@@ -107,13 +107,6 @@ impl Model {
         }
     }
 
-    fn kv_dim(&self) -> usize {
-        match self {
-            Model::Llama(m) => m.kv_dim(),
-            Model::Gemma3(m) => m.kv_dim(),
-        }
-    }
-
     /// One sequence: logits for the last of `tokens` (or for each, when
     /// `all_logits`). Allocates its own scratch; loops use [`Model::forward_batch`].
     pub fn forward(&self, tokens: &[u32], state: &mut State, all_logits: bool) -> Result<Vec<f32>> {
@@ -130,7 +123,7 @@ impl Model {
 
     /// A state that starts from the first `len` positions of a shared prefix.
     pub fn state_from(&self, prefix: &std::rc::Rc<Frozen>, len: usize) -> State {
-        State::from_prefix(prefix, len, self.kv_dim())
+        State::from_prefix(prefix, len)
     }
 
     pub fn memory_bytes(&self) -> usize {

@@ -118,17 +118,14 @@ pub fn softmax_scalar(x: &mut [f32]) {
 }
 
 /// `scores[g * stride + j] = dot(query g, key j) * scale` for the `group`
-/// queries in `q` (`head_dim` apart) and every key (`keys` yields whole cache
-/// rows; the head's part starts at `off`). SIMD builds take four keys at a
-/// time (independent sums instead of one dependency chain), each summed in
-/// the same order as [`dot`].
-#[allow(clippy::too_many_arguments)]
+/// queries in `q` (`head_dim` apart) and every key (`keys` yields rows of
+/// `head_dim`). SIMD builds take four keys at a time (independent sums
+/// instead of one dependency chain), each summed in the same order as [`dot`].
 fn key_scores<'a>(
     q: &[f32],
     group: usize,
     head_dim: usize,
     keys: impl Iterator<Item = &'a [f32]>,
-    off: usize,
     scale: f32,
     stride: usize,
     scores: &mut [f32],
@@ -136,7 +133,7 @@ fn key_scores<'a>(
     let query = |g: usize| &q[g * head_dim..(g + 1) * head_dim];
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if head_dim % 8 == 0 {
-        let mut keys = keys.map(|k| &k[off..off + head_dim]);
+        let mut keys = keys;
         let mut j = 0;
         loop {
             let four: [Option<&[f32]>; 4] = std::array::from_fn(|_| keys.next());
@@ -158,7 +155,6 @@ fn key_scores<'a>(
     }
     #[allow(unreachable_code)]
     for (j, k) in keys.enumerate() {
-        let k = &k[off..off + head_dim];
         for g in 0..group {
             scores[g * stride + j] = dot(query(g), k) * scale;
         }
@@ -175,8 +171,8 @@ pub struct Heads {
 
 /// One sequence's part of a batched attention: `n` new queries (at
 /// positions `p0..p0+n`, rows of `n_head * head_dim`) over its cache, which
-/// already holds their keys and values (rows of `n_kv_head * head_dim`,
-/// positions `0..p0+n`, split into a shared prefix and its own rows).
+/// already holds their keys and values (positions `0..p0+n`, per key/value
+/// head, split into a shared prefix and its own rows).
 pub struct AttentionSegment<'a> {
     pub q: &'a [f32],
     pub kv: LayerView<'a>,
@@ -202,8 +198,7 @@ pub fn attention(
     scores: &mut Vec<f32>,
     out: &mut [f32],
 ) {
-    let kv = LayerView { k: kv.k, v: kv.v };
-    attention_batch(h, scale, &[AttentionSegment { q, kv, p0, n }], window, scores, out);
+    attention_batch(h, scale, &[AttentionSegment { q, kv: *kv, p0, n }], window, scores, out);
 }
 
 /// Causal attention of every segment's queries; `out` holds their rows in
@@ -279,35 +274,35 @@ fn attend(
     scores: &mut Vec<f32>,
     out: &mut [f32],
 ) {
-    let (hd, q_dim, kv_dim) = (h.head_dim, h.n_head * h.head_dim, h.n_kv_head * h.head_dim);
+    let (hd, q_dim) = (h.head_dim, h.n_head * h.head_dim);
     let group = heads.len();
-    let off = heads.start / (h.n_head / h.n_kv_head) * hd;
+    let kv = s.kv.head(heads.start / (h.n_head / h.n_kv_head));
     // Keys and values of positions start..end, as rows of the two parts.
-    fn rows<'a>(parts: &[&'a [f32]; 2], kv_dim: usize, start: usize, end: usize) -> impl Iterator<Item = &'a [f32]> + Clone {
-        let first = parts[0].len() / kv_dim;
+    fn rows<'a>(parts: &[&'a [f32]; 2], hd: usize, start: usize, end: usize) -> impl Iterator<Item = &'a [f32]> + Clone {
+        let first = parts[0].len() / hd;
         let own = end.saturating_sub(first);
-        parts[0].chunks_exact(kv_dim).take(end).chain(parts[1].chunks_exact(kv_dim).take(own)).skip(start)
+        parts[0].chunks_exact(hd).take(end).chain(parts[1].chunks_exact(hd).take(own)).skip(start)
     }
     let end = s.p0 + t + 1;
     let start = window.map_or(0, |w| end.saturating_sub(w));
     let visible = end - start;
     scores.resize(group * visible, 0.0);
     let queries = &s.q[t * q_dim + heads.start * hd..][..group * hd];
-    key_scores(queries, group, hd, rows(&s.kv.k, kv_dim, start, end), off, scale, visible, scores);
+    key_scores(queries, group, hd, rows(&kv.k, hd, start, end), scale, visible, scores);
     out.fill(0.0);
     for g in 0..group {
         let w = &mut scores[g * visible..(g + 1) * visible];
         softmax(w);
-        weighted_sum(w, rows(&s.kv.v, kv_dim, start, end), off, &mut out[g * hd..(g + 1) * hd]);
+        weighted_sum(w, rows(&kv.v, hd, start, end), &mut out[g * hd..(g + 1) * hd]);
     }
 }
 
-/// `out += sum_j w[j] * v_j[off..off + out.len()]`, in order of `j`, with the
-/// running sums in 32-wide slices small enough to stay in registers.
-fn weighted_sum<'a>(w: &[f32], v: impl Iterator<Item = &'a [f32]> + Clone, off: usize, out: &mut [f32]) {
+/// `out += sum_j w[j] * v_j`, in order of `j`, with the running sums in
+/// 32-wide slices small enough to stay in registers.
+fn weighted_sum<'a>(w: &[f32], v: impl Iterator<Item = &'a [f32]> + Clone, out: &mut [f32]) {
     const LANES: usize = 32;
     for (c, acc) in out.chunks_mut(LANES).enumerate() {
-        let start = off + c * LANES;
+        let start = c * LANES;
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         if let Ok(acc) = <&mut [f32; LANES]>::try_from(&mut *acc) {
             simd::weighted_sum_32(w, v.clone(), start, acc);

@@ -44,7 +44,7 @@ pub fn ln(x: f64) -> f64 {
 
 /// `e^y` for |y| < 700: `y = n·ln2 + r` (ln2 in two parts), Taylor series of `e^r`.
 pub fn exp(y: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let n = (y / LN_2).round_ties_even();
     let r = (y - n * LN2_HI) - n * LN2_LO;
