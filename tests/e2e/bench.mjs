@@ -39,6 +39,8 @@ const RUNS = Number(opts.runs);
 const THREADS = opts.threads.split(",").map(Number);
 const MAX_OTHER = Number(opts["max-other-cores"]);
 const NEW_TOKENS = Number(opts["new-tokens"]);
+// Runs of one build further apart than this (largest / smallest value) get a note.
+const MAX_SPREAD = 1.25;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -251,6 +253,22 @@ async function main() {
         `warm-up at load ${part("warmupMs")}`,
     );
   }
+  // How far apart the same build's runs were: the host's own noise, which
+  // /proc cannot show when it comes from outside this virtual machine.
+  const spreads = [];
+  for (const threads of THREADS) {
+    const parts = [
+      ["prefill", samples.banneret?.[threads]?.prefillTokensPerS],
+      ["decode", samples.banneret?.[threads]?.decodeTokensPerS],
+      ["banner", samples.banneret?.[`banner-${threads}`]?.timeToFirstBannerMs],
+    ].filter(([, xs]) => xs?.length > 1);
+    if (parts.length) spreads.push(`${threads} thread(s): ${parts.map(([k, xs]) => `${k} ${(Math.max(...xs) / Math.min(...xs)).toFixed(2)}x`).join(", ")}`);
+    for (const [, xs] of parts) {
+      const spread = Math.max(...xs) / Math.min(...xs);
+      if (spread > MAX_SPREAD) notes.add(`banneret's runs of one build differ by up to ${spread.toFixed(2)}x (over ${MAX_SPREAD}x): the host was unsteady; the ratios within a run hold better than the absolute numbers`);
+    }
+  }
+  if (spreads.length) console.log(`\nrun-to-run spread of banneret (largest / smallest of its runs): ${spreads.join("; ")}`);
   for (const n of notes) console.log(`note: ${n}`);
   console.log(`\n${load}${busy.cores > MAX_OTHER ? " (over the limit: --allow-busy was given, numbers are unreliable)" : ""}`);
 }
