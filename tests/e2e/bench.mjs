@@ -261,10 +261,11 @@ async function main() {
       ["prefill", samples.banneret?.[threads]?.prefillTokensPerS],
       ["decode", samples.banneret?.[threads]?.decodeTokensPerS],
       ["banner", samples.banneret?.[`banner-${threads}`]?.timeToFirstBannerMs],
-    ].filter(([, xs]) => xs?.length > 1);
-    if (parts.length) spreads.push(`${threads} thread(s): ${parts.map(([k, xs]) => `${k} ${(Math.max(...xs) / Math.min(...xs)).toFixed(2)}x`).join(", ")}`);
-    for (const [, xs] of parts) {
-      const spread = Math.max(...xs) / Math.min(...xs);
+    ]
+      .filter(([, xs]) => xs?.length > 1)
+      .map(([k, xs]) => [k, Math.max(...xs) / Math.min(...xs)]);
+    if (parts.length) spreads.push(`${threads} thread(s): ${parts.map(([k, spread]) => `${k} ${spread.toFixed(2)}x`).join(", ")}`);
+    for (const [, spread] of parts) {
       if (spread > MAX_SPREAD) notes.add(`banneret's runs of one build differ by up to ${spread.toFixed(2)}x (over ${MAX_SPREAD}x): the host was unsteady; the ratios within a run hold better than the absolute numbers`);
     }
   }
