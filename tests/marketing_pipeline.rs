@@ -448,6 +448,24 @@ fn weak_copy_seen_with_the_real_model_is_rejected_or_cut() {
 }
 
 #[test]
+fn a_regular_price_stated_as_current_loses_its_clause_not_the_variant() {
+    // Seen with SmolLM2 on the trail runner ($99, was $129): "now $129". The
+    // claim's span runs across the comma ("ridgeline trail runner now $129");
+    // the clause stating the amount goes, the rest of the variant stays.
+    let text = " Ridgeline Trail Runner, now $129\nSubline: Grip for every trail, now $99 at Northwind.\nCTA: Shop now";
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "trail-runner")),
+        &mut FakeGenerator::constant(text),
+    );
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "headline"), "Ridgeline Trail Runner");
+    assert_eq!(field(&r, "subline"), "Grip for every trail, now $99 at Northwind.");
+    let repairs = &r.alternatives[0].repairs;
+    assert!(repairs.iter().any(|n| n.starts_with("headline: dropped the part stating") && n.contains("$129")), "{repairs:?}");
+}
+
+#[test]
 fn an_answer_that_drifts_into_the_fact_sheet_is_continued() {
     // Seen with SmolLM2: two search-ad headlines, then a fact-sheet line.
     let mut gen = FakeGenerator::new(|call| {

@@ -49,6 +49,21 @@ fn clauses(sentence: &str) -> Vec<String> {
     out
 }
 
+/// What of `span` to look for clause by clause: the span, or, when no clause
+/// holds it whole and it ends in an amount, the amount. A price claim's span
+/// is the words before the amount gathered across punctuation ("ridgeline
+/// trail runner now $129" of "Ridgeline Trail Runner, now $129"): the clause
+/// that states the amount is the one to go.
+fn clause_part<'a>(clauses: &[String], span: &'a str) -> &'a str {
+    if clauses.iter().any(|c| holds(c, span)) {
+        return span;
+    }
+    match span.rsplit(' ').next() {
+        Some(last) if last != span && last.chars().any(|c| c.is_ascii_digit()) => last,
+        _ => span,
+    }
+}
+
 /// Removes the sentences (else clauses) holding any of `spans`. `None` when
 /// nothing usable would remain.
 fn drop_offending(text: &str, spans: &[String], min: usize) -> Option<String> {
@@ -64,7 +79,10 @@ fn drop_offending(text: &str, spans: &[String], min: usize) -> Option<String> {
         .chars()
         .last()
         .filter(|c| matches!(c, '.' | '!' | '?'));
-    let kept: Vec<String> = clauses(text).into_iter().filter(|c| !bad(c)).collect();
+    let parts = clauses(text);
+    let in_clauses: Vec<&str> = spans.iter().map(|sp| clause_part(&parts, sp)).collect();
+    let bad = |c: &str| in_clauses.iter().any(|sp| holds(c, sp));
+    let kept: Vec<String> = parts.into_iter().filter(|c| !bad(c)).collect();
     let mut joined = kept.join(", ");
     joined = joined.trim_end_matches(['.', '!', '?']).trim().to_string();
     if let Some(m) = end_mark {
@@ -197,6 +215,16 @@ mod tests {
             "Grab it now!"
         );
         assert!(drop_offending("$79!", &spans, 3).is_none());
+        // A price claim's span runs across the comma: the amount's clause goes.
+        let spans = vec!["ridgeline trail runner now $129".to_string()];
+        assert_eq!(
+            drop_offending("Ridgeline Trail Runner, now $129", &spans, 3).unwrap(),
+            "Ridgeline Trail Runner"
+        );
+        assert_eq!(
+            drop_offending("The Ridgeline Trail Runner: now $129, with a rock plate.", &spans, 10).unwrap(),
+            "The Ridgeline Trail Runner, with a rock plate."
+        );
         assert!(holds("FREE TENTS for all", "free tent"));
     }
 }
