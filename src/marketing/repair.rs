@@ -81,8 +81,8 @@ fn drop_offending(text: &str, spans: &[String], min: usize) -> Option<String> {
         .filter(|c| matches!(c, '.' | '!' | '?'));
     let parts = clauses(text);
     let in_clauses: Vec<&str> = spans.iter().map(|sp| clause_part(&parts, sp)).collect();
-    let bad = |c: &str| in_clauses.iter().any(|sp| holds(c, sp));
-    let kept: Vec<String> = parts.into_iter().filter(|c| !bad(c)).collect();
+    let bad_clause = |c: &str| in_clauses.iter().any(|sp| holds(c, sp));
+    let kept: Vec<String> = parts.into_iter().filter(|c| !bad_clause(c)).collect();
     let mut joined = kept.join(", ");
     joined = joined.trim_end_matches(['.', '!', '?']).trim().to_string();
     if let Some(m) = end_mark {
