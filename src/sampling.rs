@@ -36,20 +36,8 @@ impl Rng {
     }
 }
 
-/// `log(sum(exp(x)))`, stable.
-pub fn log_sum_exp(logits: &[f32]) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !max.is_finite() {
-        return max;
-    }
-    // The model's polynomial `exp` (libm's is a call per element, and this
-    // runs over the whole vocabulary for every drawn token), summed in f64.
-    let mut sums = [0f64; 4];
-    for (i, &l) in logits.iter().enumerate() {
-        sums[i % 4] += crate::model::ops::exp(l - max) as f64;
-    }
-    max + ((sums[0] + sums[1]) + (sums[2] + sums[3])).ln() as f32
-}
+/// `log(sum(exp(x)))` (SIMD in the browser, the same bits everywhere).
+pub use crate::model::ops::log_sum_exp;
 
 /// Index of the largest value (the first, on ties).
 pub fn argmax(values: &[f32]) -> usize {
@@ -95,6 +83,10 @@ impl Sampler {
     /// to the prompt, so facts quoted in the prompt stay free to repeat.
     pub fn sample(&mut self, logits: &[f32], generated: &[u32]) -> u32 {
         let o = &self.options;
+        if o.temperature == 0.0 && o.repetition_penalty == 1.0 {
+            // Greedy with nothing to adjust: the first maximum, as below.
+            return argmax(logits) as u32;
+        }
         let c = &mut self.candidates;
         c.clear();
         c.extend(logits.iter().enumerate().map(|(i, &l)| (i as u32, l)));

@@ -207,6 +207,17 @@ fn simd_softmax_equals_the_scalar_order_bit_for_bit() {
 }
 
 #[wasm_bindgen_test]
+fn simd_log_sum_exp_equals_the_scalar_order_bit_for_bit() {
+    use banneret::model::ops::{log_sum_exp, log_sum_exp_scalar};
+    // Short rows (every tail length) and a vocabulary-sized one with a spread of logits.
+    for len in (1..=41).chain([49_152]) {
+        let x: Vec<f32> = values(len, 100 + len as u32).iter().map(|v| v * 6.0).collect();
+        assert_eq!(log_sum_exp(&x).to_bits(), log_sum_exp_scalar(&x).to_bits(), "length {len}");
+    }
+    assert_eq!(log_sum_exp(&[f32::NEG_INFINITY; 6]), f32::NEG_INFINITY);
+}
+
+#[wasm_bindgen_test]
 fn simd_attention_equals_the_scalar_order_bit_for_bit() {
     use banneret::model::ops::{attention, Heads};
     use banneret::model::State;

@@ -117,6 +117,34 @@ pub fn softmax_scalar(x: &mut [f32]) {
     }
 }
 
+/// `log(sum(exp(x)))`, stable, in [`log_sum_exp_scalar`]'s order (SIMD
+/// builds four lanes at a time). Runs over the whole vocabulary for every
+/// drawn token.
+pub fn log_sum_exp(x: &[f32]) -> f32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        return simd::log_sum_exp(x);
+    }
+    #[allow(unreachable_code)]
+    log_sum_exp_scalar(x)
+}
+
+/// Log-sum-exp in the order every build follows: the polynomial [`exp`] of
+/// `x - max` summed in `f64` in four interleaved partial sums (element `i`
+/// into sum `i % 4`, combined `(s0 + s1) + (s2 + s3)`), so every build gets
+/// the same bits (`tests/web.rs` checks the SIMD form against this).
+pub fn log_sum_exp_scalar(x: &[f32]) -> f32 {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, max);
+    if !max.is_finite() {
+        return max;
+    }
+    let mut sums = [0f64; 4];
+    for (i, &l) in x.iter().enumerate() {
+        sums[i % 4] += exp(l - max) as f64;
+    }
+    max + ((sums[0] + sums[1]) + (sums[2] + sums[3])).ln() as f32
+}
+
 /// `scores[g * stride + j] = dot(query g, key j) * scale` for the `group`
 /// queries in `q` (`head_dim` apart) and every key (`keys` yields rows of
 /// `head_dim`). SIMD builds take four keys at a time (independent sums
@@ -410,6 +438,46 @@ mod simd {
         for v in x[n4..].iter_mut() {
             *v *= inv;
         }
+    }
+
+    /// [`super::log_sum_exp`]: four lanes at a time, each lane's
+    /// exponentials widened to `f64` into its own partial sum.
+    pub fn log_sum_exp(x: &[f32]) -> f32 {
+        let n4 = x.len() / 4 * 4;
+        let p = x.as_ptr();
+        let mut m = f32x4_splat(f32::NEG_INFINITY);
+        for i in (0..n4).step_by(4) {
+            // SAFETY: i + 4 <= n4 <= x.len().
+            m = f32x4_pmax(m, unsafe { v128_load(p.add(i) as *const v128) });
+        }
+        let lanes = [
+            f32x4_extract_lane::<0>(m),
+            f32x4_extract_lane::<1>(m),
+            f32x4_extract_lane::<2>(m),
+            f32x4_extract_lane::<3>(m),
+        ];
+        let max = lanes.into_iter().chain(x[n4..].iter().copied()).fold(f32::NEG_INFINITY, super::max);
+        if !max.is_finite() {
+            return max;
+        }
+        let ms = f32x4_splat(max);
+        let (mut low, mut high) = (f64x2_splat(0.0), f64x2_splat(0.0));
+        for i in (0..n4).step_by(4) {
+            // SAFETY: as above.
+            let e = exp4(f32x4_sub(unsafe { v128_load(p.add(i) as *const v128) }, ms));
+            low = f64x2_add(low, f64x2_promote_low_f32x4(e));
+            high = f64x2_add(high, f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(e, e)));
+        }
+        let mut sums = [
+            f64x2_extract_lane::<0>(low),
+            f64x2_extract_lane::<1>(low),
+            f64x2_extract_lane::<0>(high),
+            f64x2_extract_lane::<1>(high),
+        ];
+        for (lane, &l) in x[n4..].iter().enumerate() {
+            sums[lane] += super::exp(l - max) as f64;
+        }
+        max + ((sums[0] + sums[1]) + (sums[2] + sums[3])).ln() as f32
     }
 
     /// `out[k] = dot8(q, keys[k]) * scale` for four keys at once: four
