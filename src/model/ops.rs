@@ -392,15 +392,14 @@ mod simd {
         f32x4_mul(bits, p)
     }
 
-    /// [`super::softmax`]: four lanes at a time, the same partial sums.
-    pub fn softmax(x: &mut [f32]) {
+    /// The largest element (NaN passed over, as [`super::max`] does), four
+    /// lanes at a time: the maximum does not depend on the order.
+    fn maximum(x: &[f32]) -> f32 {
         let n4 = x.len() / 4 * 4;
-        let p = x.as_mut_ptr();
         let mut m = f32x4_splat(f32::NEG_INFINITY);
         for i in (0..n4).step_by(4) {
             // SAFETY: i + 4 <= n4 <= x.len().
-            let v = unsafe { v128_load(p.add(i) as *const v128) };
-            m = f32x4_pmax(m, v);
+            m = f32x4_pmax(m, unsafe { v128_load(x.as_ptr().add(i) as *const v128) });
         }
         let lanes = [
             f32x4_extract_lane::<0>(m),
@@ -408,11 +407,18 @@ mod simd {
             f32x4_extract_lane::<2>(m),
             f32x4_extract_lane::<3>(m),
         ];
-        let m = lanes.into_iter().chain(x[n4..].iter().copied()).fold(f32::NEG_INFINITY, super::max);
+        lanes.into_iter().chain(x[n4..].iter().copied()).fold(f32::NEG_INFINITY, super::max)
+    }
+
+    /// [`super::softmax`]: four lanes at a time, the same partial sums.
+    pub fn softmax(x: &mut [f32]) {
+        let n4 = x.len() / 4 * 4;
+        let m = maximum(x);
+        let p = x.as_mut_ptr();
         let ms = f32x4_splat(m);
         let mut acc = f32x4_splat(0.0);
         for i in (0..n4).step_by(4) {
-            // SAFETY: as above.
+            // SAFETY: i + 4 <= n4 <= x.len().
             unsafe {
                 let e = exp4(f32x4_sub(v128_load(p.add(i) as *const v128), ms));
                 v128_store(p.add(i) as *mut v128, e);
@@ -445,25 +451,14 @@ mod simd {
     pub fn log_sum_exp(x: &[f32]) -> f32 {
         let n4 = x.len() / 4 * 4;
         let p = x.as_ptr();
-        let mut m = f32x4_splat(f32::NEG_INFINITY);
-        for i in (0..n4).step_by(4) {
-            // SAFETY: i + 4 <= n4 <= x.len().
-            m = f32x4_pmax(m, unsafe { v128_load(p.add(i) as *const v128) });
-        }
-        let lanes = [
-            f32x4_extract_lane::<0>(m),
-            f32x4_extract_lane::<1>(m),
-            f32x4_extract_lane::<2>(m),
-            f32x4_extract_lane::<3>(m),
-        ];
-        let max = lanes.into_iter().chain(x[n4..].iter().copied()).fold(f32::NEG_INFINITY, super::max);
+        let max = maximum(x);
         if !max.is_finite() {
             return max;
         }
         let ms = f32x4_splat(max);
         let (mut low, mut high) = (f64x2_splat(0.0), f64x2_splat(0.0));
         for i in (0..n4).step_by(4) {
-            // SAFETY: as above.
+            // SAFETY: i + 4 <= n4 <= x.len().
             let e = exp4(f32x4_sub(unsafe { v128_load(p.add(i) as *const v128) }, ms));
             low = f64x2_add(low, f64x2_promote_low_f32x4(e));
             high = f64x2_add(high, f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(e, e)));
