@@ -66,12 +66,21 @@ struct Sequence {
     /// Logits for the next token.
     logits: Vec<f32>,
     generated: Vec<u32>,
+    /// Tokens to read next instead of drawing one ([`TextGenerator::resume`]).
+    forced: Vec<u32>,
+    /// Where the tokens the repetition penalty looks at begin in
+    /// `generated` (after the text a resume handed over).
+    history_from: usize,
     decoder: StreamDecoder,
     /// Decoded text so far (may run past a stop string until it is cut).
     text: String,
     /// Bytes of `text` already handed out.
     emitted: usize,
+    /// Log-probabilities of the drawn tokens (not the forced ones): their
+    /// sum, how many, and the sum before the last one was drawn.
     logprob_sum: f64,
+    drawn: usize,
+    logprob_sum_before: f64,
     finished: Option<FinishReason>,
 }
 
@@ -242,62 +251,84 @@ impl Engine {
         Ok(())
     }
 
-    /// Draws one token for every unfinished sequence, then runs the ones
-    /// that continue through the model as one batch.
+    /// Draws one token for every unfinished sequence (or takes the tokens
+    /// handed to it by [`TextGenerator::resume`]), then runs the ones that
+    /// continue through the model as one batch.
     fn decode_step(&mut self, job: &mut Job) -> Result<()> {
         let context = self.model.shape().context_length;
         let frozen = job.prompt_frozen.clone().ok_or_else(|| Error::Internal("prompt not read".into()))?;
-        let mut continuing = Vec::new();
+        // (sequence, the tokens it reads this step) for those that continue.
+        let mut continuing: Vec<(usize, Vec<u32>)> = Vec::new();
         for (index, seq) in job.sequences.iter_mut().enumerate() {
             if seq.finished.is_some() {
+                // A sequence that ended by the model kept its cache for one
+                // step, in case it was resumed; it was not.
+                seq.state = None;
                 continue;
             }
             if seq.state.is_none() {
                 seq.state = Some(self.model.state_from(&frozen, frozen.len()));
                 seq.logits = job.prompt_logits.clone();
             }
-            let token = seq.sampler.sample(&seq.logits, &seq.generated);
-            seq.logprob_sum += (seq.logits[token as usize] - log_sum_exp(&seq.logits)) as f64;
-            seq.generated.push(token);
-            let stop = &job.options.stop;
-            let finished = if self.tokenizer.is_eog(token) {
-                Some(FinishReason::Eos)
-            } else {
-                let piece = seq.decoder.push(&self.tokenizer, token);
-                seq.text.push_str(&piece);
-                if let Some(cut) = find_stop(&seq.text, stop, seq.emitted) {
-                    seq.text.truncate(cut);
-                    Some(FinishReason::Stop)
-                } else if seq.generated.len() >= job.options.max_new_tokens as usize {
-                    Some(FinishReason::Length)
-                } else if seq.state.as_ref().map_or(0, State::len) >= context {
-                    Some(FinishReason::ContextFull)
-                } else {
-                    None
+            let tokens = match std::mem::take(&mut seq.forced) {
+                forced if !forced.is_empty() => forced,
+                _ => {
+                    let token = seq.sampler.sample(&seq.logits, &seq.generated[seq.history_from..]);
+                    seq.logprob_sum_before = seq.logprob_sum;
+                    seq.logprob_sum += (seq.logits[token as usize] - log_sum_exp(&seq.logits)) as f64;
+                    seq.drawn += 1;
+                    vec![token]
                 }
             };
+            let stop = &job.options.stop;
+            let mut finished = None;
+            for (taken, &token) in tokens.iter().enumerate() {
+                seq.generated.push(token);
+                finished = if self.tokenizer.is_eog(token) {
+                    Some(FinishReason::Eos)
+                } else {
+                    let piece = seq.decoder.push(&self.tokenizer, token);
+                    seq.text.push_str(&piece);
+                    if let Some(cut) = find_stop(&seq.text, stop, seq.emitted) {
+                        seq.text.truncate(cut);
+                        Some(FinishReason::Stop)
+                    } else if seq.generated.len() >= job.options.max_new_tokens as usize {
+                        Some(FinishReason::Length)
+                    } else if seq.state.as_ref().map_or(0, State::len) + taken >= context {
+                        Some(FinishReason::ContextFull)
+                    } else {
+                        None
+                    }
+                };
+                if finished.is_some() {
+                    break;
+                }
+            }
             seq.finished = finished;
             let text = flush_text(seq, stop, finished.is_some());
             job.pending.push_back(StepEvent::Token { sequence: index, text });
             match finished {
+                // Kept for one step: the caller may resume it.
+                Some(FinishReason::Eos) => {}
                 // Free this sequence's own cache as soon as it is done.
                 Some(_) => seq.state = None,
-                None => continuing.push(index),
+                None => continuing.push((index, tokens)),
             }
         }
         if continuing.is_empty() {
             return Ok(());
         }
-        let tokens: Vec<u32> = continuing.iter().map(|&i| *job.sequences[i].generated.last().unwrap_or(&0)).collect();
         let mut segments = Vec::with_capacity(continuing.len());
-        for (seq, token) in job.sequences.iter_mut().filter(|s| s.finished.is_none()).zip(&tokens) {
+        let mut reads = continuing.iter();
+        for seq in job.sequences.iter_mut().filter(|s| s.finished.is_none()) {
+            let (_, tokens) = reads.next().ok_or_else(|| Error::Internal("sequence tokens missing".into()))?;
             let state = seq.state.as_mut().ok_or_else(|| Error::Internal("sequence state missing".into()))?;
-            segments.push(Segment { tokens: std::slice::from_ref(token), state });
+            segments.push(Segment { tokens, state });
         }
         let logits = self.model.forward_batch(&mut segments, &mut self.scratch, false)?;
         let vocab = self.model.shape().vocab_size;
-        for (k, &i) in continuing.iter().enumerate() {
-            job.sequences[i].logits = logits[k * vocab..(k + 1) * vocab].to_vec();
+        for (k, (i, _)) in continuing.iter().enumerate() {
+            job.sequences[*i].logits = logits[k * vocab..(k + 1) * vocab].to_vec();
         }
         Ok(())
     }
@@ -403,10 +434,14 @@ impl TextGenerator for Engine {
                     state: None,
                     logits: Vec::new(),
                     generated: Vec::new(),
+                    forced: Vec::new(),
+                    history_from: 0,
                     decoder: StreamDecoder::new(),
                     text: String::new(),
                     emitted: 0,
                     logprob_sum: 0.0,
+                    drawn: 0,
+                    logprob_sum_before: 0.0,
                     finished: None,
                 }
             })
@@ -431,11 +466,50 @@ impl TextGenerator for Engine {
             if seq.finished.is_none() {
                 seq.finished = Some(FinishReason::Stop);
                 seq.state = None;
+                seq.forced.clear();
                 let tail = seq.decoder.finish();
                 seq.text.push_str(&tail);
                 seq.emitted = seq.text.len();
             }
         }
+    }
+
+    fn ended_by_model(&self, job: &Job, sequence: usize) -> bool {
+        job.sequences.get(sequence).is_some_and(|s| s.finished == Some(FinishReason::Eos) && s.state.is_some())
+    }
+
+    /// `text`'s tokens are those it adds to the encoding of the sequence's
+    /// last line; refused when that line's own tokens would change.
+    fn resume(&mut self, job: &mut Job, sequence: usize, text: &str) -> Result<bool> {
+        if text.is_empty() || !self.ended_by_model(job, sequence) {
+            return Ok(false);
+        }
+        let seq = &mut job.sequences[sequence];
+        let line = &seq.text[seq.text.rfind('\n').unwrap_or(0)..];
+        let before = self.tokenizer.encode(line, false)?;
+        let after = self.tokenizer.encode(&format!("{line}{text}"), false)?;
+        if after.len() <= before.len() || after[..before.len()] != before[..] {
+            return Ok(false);
+        }
+        let forced = after[before.len()..].to_vec();
+        // Room for the text and one drawn token after it (the end token goes).
+        let cached = seq.state.as_ref().map_or(0, State::len);
+        let fits = cached + forced.len() < self.model.shape().context_length
+            && seq.generated.len() + forced.len() < job.options.max_new_tokens as usize;
+        if !fits {
+            return Ok(false);
+        }
+        seq.generated.pop();
+        seq.logprob_sum = seq.logprob_sum_before;
+        seq.drawn -= 1;
+        // It draws as a continuation started on its own would: from its
+        // seed, penalizing repeats of its own new tokens only. (The same
+        // copy for a given seed as when it ran after the round.)
+        seq.sampler = Sampler::new(&job.options, seq.seed);
+        seq.history_from = seq.generated.len() + forced.len();
+        seq.forced = forced;
+        seq.finished = None;
+        Ok(true)
     }
 
     fn step(&mut self, job: &mut Job) -> Result<StepEvent> {
@@ -460,10 +534,10 @@ impl TextGenerator for Engine {
                     token_ids: s.generated.clone(),
                     finish_reason: s.finished.unwrap_or(FinishReason::Length),
                     seed: s.seed,
-                    mean_logprob: if s.generated.is_empty() {
+                    mean_logprob: if s.drawn == 0 {
                         0.0
                     } else {
-                        (s.logprob_sum / s.generated.len() as f64) as f32
+                        (s.logprob_sum / s.drawn as f64) as f32
                     },
                 })
                 .collect(),

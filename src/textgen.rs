@@ -208,6 +208,26 @@ pub trait TextGenerator {
     /// callers that recognize a complete answer before the model stops.
     fn finish_sequence(&mut self, job: &mut Self::Job, sequence: usize);
 
+    /// Whether `sequence` just ended by drawing an end-of-generation token
+    /// (its last event was the one handed out last for it), so that
+    /// [`resume`](Self::resume) may still take it up again.
+    fn ended_by_model(&self, _job: &Self::Job, _sequence: usize) -> bool {
+        false
+    }
+
+    /// Takes up a sequence that [ended by the model](Self::ended_by_model)
+    /// again, within the same job: the end token is dropped, `text` is read
+    /// as if the model had written it (handed out as the sequence's next
+    /// text, not counted in its mean log-probability), and drawing goes on
+    /// after it. For callers that see an answer stop short of its last
+    /// fields: it continues beside the job's other sequences instead of in a
+    /// job of its own afterwards. `Ok(false)`, changing nothing, when it
+    /// cannot: the sequence did not just end that way, or `text` would not
+    /// follow its tokens exactly (a merge across the seam).
+    fn resume(&mut self, _job: &mut Self::Job, _sequence: usize, _text: &str) -> Result<bool> {
+        Ok(false)
+    }
+
     /// Runs a job to its end, handing each event to `on_event`; returning
     /// `false` from it cancels with [`Error::Cancelled`].
     fn run(

@@ -194,3 +194,73 @@ fn finish_sequence_ends_one_sequence_and_keeps_its_text() {
     }
     assert!(ended);
 }
+
+#[test]
+fn a_sequence_ended_by_the_model_resumes_beside_the_others() {
+    let mut e = engine();
+    // No filters: every token, the end token included, can be drawn.
+    let options = |seed| GenerationOptions {
+        seed: Some(seed),
+        max_new_tokens: 48,
+        num_return_sequences: 2,
+        temperature: 1.5,
+        top_k: 0,
+        top_p: 1.0,
+        min_p: 0.0,
+        ..Default::default()
+    };
+    // The tiny model's tokens are random: find a seed whose first sequence
+    // draws the end token early.
+    let (seed, plain) = (0..2000)
+        .map(|seed| (seed, generate(&mut e, "the", &options(seed)).0))
+        .find(|(_, d)| d[0].finish_reason == FinishReason::Eos && d[0].token_ids.len() < 30 && d[1].token_ids.len() > 4)
+        .expect("some seed ends a sequence by the model");
+    let mut job = e.start("the", &options(seed)).unwrap();
+    let (mut resumed, mut refused_early) = (false, false);
+    let mut streamed = [String::new(), String::new()];
+    let done = loop {
+        match e.step(&mut job).unwrap() {
+            StepEvent::Token { sequence, text } => {
+                streamed[sequence].push_str(&text);
+                if sequence == 0 && !resumed {
+                    if e.ended_by_model(&job, 0) {
+                        resumed = e.resume(&mut job, 0, " and the").unwrap();
+                        assert!(resumed);
+                        assert!(!e.resume(&mut job, 0, " x").unwrap(), "resumed twice");
+                    } else if !streamed[0].is_empty() {
+                        refused_early |= !e.resume(&mut job, 0, " and the").unwrap();
+                    }
+                }
+            }
+            StepEvent::Finished(done) => break done,
+        }
+    };
+    assert!(resumed && refused_early, "a running sequence cannot be resumed");
+    let (first, c) = (&plain[0], &done[0]);
+    assert_eq!(c.text, streamed[0], "the handed text streams like the rest");
+    assert!(c.text.starts_with(&format!("{} and the", first.text)), "{:?} then {:?}", first.text, c.text);
+    assert!(c.text.len() > first.text.len() + " and the".len(), "it went on drawing");
+    // Its tokens: the first run's without the end token, the text's, drawn ones.
+    let kept = first.token_ids.len() - 1;
+    assert_eq!(c.token_ids[..kept], first.token_ids[..kept]);
+    let text_ids = e.tokenizer().encode(" and the", false).unwrap();
+    assert_eq!(c.token_ids[kept..kept + text_ids.len()], text_ids[..]);
+    assert_eq!(done[1], plain[1], "the other sequence is untouched");
+    // The cache it went on from is right: teacher forcing over the same
+    // tokens gives each drawn token the log-probability its mean was made
+    // of (the end token dropped, the handed text not counted).
+    let specials = e.tokenizer().specials();
+    let bos = specials.bos.filter(|_| specials.add_bos);
+    let prompt: Vec<u32> = bos.into_iter().chain(e.tokenizer().encode("the", true).unwrap()).collect();
+    let vocab = e.info().vocab_size;
+    let steps = e.top_logprobs(&prompt, &c.token_ids, vocab).unwrap();
+    let logprob = |step: usize| steps[step].iter().find(|(t, _)| *t == c.token_ids[step]).unwrap().1 as f64;
+    let drawn: Vec<usize> = (0..c.token_ids.len()).filter(|&i| !(kept..kept + text_ids.len()).contains(&i)).collect();
+    let mean = drawn.iter().map(|&i| logprob(i)).sum::<f64>() / drawn.len() as f64;
+    assert!((mean - c.mean_logprob as f64).abs() < 1e-3, "{mean} vs {}", c.mean_logprob);
+    // A sequence cut by a stop string (or by the caller) is not resumable.
+    let mut job = e.start("the", &options(seed)).unwrap();
+    while !matches!(e.step(&mut job).unwrap(), StepEvent::Token { sequence: 1, ref text } if !text.is_empty()) {}
+    e.finish_sequence(&mut job, 1);
+    assert!(!e.ended_by_model(&job, 1) && !e.resume(&mut job, 1, " and the").unwrap());
+}

@@ -503,6 +503,65 @@ fn an_answer_that_drifts_into_the_fact_sheet_is_continued() {
 }
 
 #[test]
+fn an_answer_that_stops_short_goes_on_beside_the_other_variants() {
+    // Seen with SmolLM2 on the trail runner: the headline, the CTA, then the
+    // end token; the subline is missing. The variant reads "Subline:" and
+    // goes on within the round, from the prompt a continuation of its own
+    // would have had, instead of in a second job after the round.
+    let script = |call: &marketing_support::Call| -> String {
+        if call.prompt.ends_with("\nSubline:") {
+            " Grip for every trail, now $99 at Northwind.".into()
+        } else {
+            " Ridgeline Trail Runner, now $99\nCTA: Shop now".into()
+        }
+    };
+    let req = request(ContentKind::Banner, profile("northwind", "trail-runner"));
+    let mut gen = FakeGenerator::new(script);
+    let r = write("northwind", &req, &mut gen);
+    assert_eq!(r.source, Source::Model, "{:#?}", r.rejected);
+    assert_eq!(field(&r, "subline"), "Grip for every trail, now $99 at Northwind.");
+    assert_eq!(field(&r, "cta"), "Shop now");
+    assert_eq!(gen.prompts.len(), 1, "no job of its own: {:?}", gen.prompts);
+    assert_eq!(gen.resumed.len(), 3, "every variant went on in the batch");
+    let answer = gen.resumed[0].rsplit("<|im_start|>assistant\n").next().unwrap();
+    assert_eq!(answer, "Headline: Ridgeline Trail Runner, now $99\nCTA: Shop now\nSubline:");
+
+    // A generator that cannot resume gets the continuation as a job of its
+    // own, with the same prompt and the same copy.
+    let mut sequential = FakeGenerator::new(script);
+    sequential.no_resume = true;
+    let s = write("northwind", &req, &mut sequential);
+    assert_eq!(s.copy, r.copy);
+    assert_eq!(sequential.prompts.len(), 1 + 3);
+    assert_eq!(sequential.prompts[1..], gen.resumed[..]);
+}
+
+#[test]
+fn a_resumed_variant_that_starts_over_is_judged_as_first_written() {
+    // Handed "Subline:", the model starts the banner over: the variant is
+    // judged as it first was (two of three fields, the subline filled in
+    // from the catalog or rejected), never as the doubled text, and it is
+    // not continued a second time.
+    let mut gen = FakeGenerator::new(|call| {
+        if call.prompt.ends_with("\nSubline:") {
+            "\nHeadline: Ridgeline Trail Runner\nSubline: Trail shoes.\nCTA: Shop now".into()
+        } else {
+            " Ridgeline Trail Runner, now $99\nCTA: Shop now".into()
+        }
+    });
+    let r = write(
+        "northwind",
+        &request(ContentKind::Banner, profile("northwind", "trail-runner")),
+        &mut gen,
+    );
+    assert!(!gen.resumed.is_empty());
+    assert!(gen.prompts.iter().all(|p| !p.ends_with("\nSubline:")), "continued twice: {:?}", gen.prompts);
+    for a in &r.alternatives {
+        assert_ne!(a.copy.get("subline"), Some("Trail shoes."), "{:?}", a.copy);
+    }
+}
+
+#[test]
 fn a_missing_required_term_is_appended() {
     // Leafwise requires "Leafwise"; the model often leaves it out.
     let text = "Blurb: The Glass Orchard: a signed first edition, now €19.90.";

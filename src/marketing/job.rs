@@ -133,6 +133,14 @@ struct Continuation {
     round: u8,
 }
 
+/// A variant that stopped short and went on in its batch: the answer as the
+/// model first wrote it, and where its continuation begins in the
+/// completion's text (after the label handed to it).
+struct Resumed {
+    original: String,
+    continuation_at: usize,
+}
+
 /// One request in flight. Owns everything it needs: it can outlive the borrow
 /// of the [`Writer`] that started it.
 pub struct WriteJob<G: TextGenerator> {
@@ -164,6 +172,9 @@ pub struct WriteJob<G: TextGenerator> {
     passed: Vec<Passed>,
     rejected: Vec<Rejected>,
     partial: Vec<String>,
+    /// Variants of the current attempt taken up again in the batch after
+    /// they stopped short ([`TextGenerator::resume`]).
+    resumed: Vec<Option<Resumed>>,
     /// Unfinished answers waiting to be continued.
     continuations: Vec<Continuation>,
     timings: Timings,
@@ -462,6 +473,7 @@ impl Writer {
             passed: Vec::new(),
             rejected: Vec::new(),
             partial: Vec::new(),
+            resumed: Vec::new(),
             continuations: Vec::new(),
             timings: Timings {
                 ideate: ideate_ms,
@@ -597,6 +609,7 @@ impl Writer {
             passed: Vec::new(),
             rejected: Vec::new(),
             partial: Vec::new(),
+            resumed: Vec::new(),
             continuations: Vec::new(),
             timings: Timings {
                 ideate: ms(started),
@@ -703,6 +716,7 @@ impl<G: TextGenerator> WriteJob<G> {
                     Ok(job) => {
                         self.phase = Phase::Generating(job);
                         self.partial = vec![String::new(); options.num_return_sequences as usize];
+                        self.resumed = (0..options.num_return_sequences).map(|_| None).collect();
                         Ok(WriteEvent::Attempt {
                             attempt: self.attempt,
                             variants: options.num_return_sequences,
@@ -724,6 +738,11 @@ impl<G: TextGenerator> WriteJob<G> {
                             // small model tends to ramble on after the last field.
                             if !text.is_empty() && answer_complete(self.kind, &self.prefill, p) {
                                 generator.finish_sequence(&mut job, sequence);
+                            }
+                        }
+                        if generator.ended_by_model(&job, sequence) {
+                            if let Err(e) = self.resume_short_answer(generator, &mut job, sequence) {
+                                return self.generator_failed(e);
                             }
                         }
                         self.phase = Phase::Generating(job);
@@ -906,19 +925,57 @@ impl<G: TextGenerator> WriteJob<G> {
 
     fn optimize(&mut self, completions: Vec<Completion>) {
         for (variant, c) in completions.into_iter().enumerate() {
-            // The model continues the prefilled label, or repeats it.
-            let repeated = c
-                .text
-                .trim_start()
-                .to_lowercase()
-                .starts_with(&self.prefill.to_lowercase());
-            let full = if repeated {
-                c.text.clone()
-            } else {
-                format!("{}{}", self.prefill, c.text)
-            };
-            self.consider(full, c.seed, c.mean_logprob, variant, 0);
+            let full = self.answer(&c.text);
+            match self.resumed.get_mut(variant).and_then(Option::take) {
+                // Continued in the batch: judged as a continuation is.
+                Some(r) => {
+                    let continuation = c.text.get(r.continuation_at..).unwrap_or("");
+                    let full = if self.starts_over(continuation) { r.original } else { full };
+                    self.consider(full, c.seed, c.mean_logprob, variant, CONTINUATIONS);
+                }
+                None => self.consider(full, c.seed, c.mean_logprob, variant, 0),
+            }
         }
+    }
+
+    /// The whole answer from a completion's text: the model continues the
+    /// prefilled label, or repeats it.
+    fn answer(&self, text: &str) -> String {
+        let repeated = text.trim_start().to_lowercase().starts_with(&self.prefill.to_lowercase());
+        match repeated {
+            true => text.to_string(),
+            false => format!("{}{}", self.prefill, text),
+        }
+    }
+
+    /// A variant that ended short of its fields (the model drew its end
+    /// token after the subline, say) reads the next field's label and goes
+    /// on beside the other variants, rather than in a continuation of its
+    /// own after the round, one token per step with nothing beside it. Only
+    /// when its text so far is the continuation's beginning as it stands;
+    /// otherwise (an answer that drifted into the fact sheet, trailing
+    /// spaces) the continuation after the round still applies.
+    fn resume_short_answer(&mut self, generator: &mut G, job: &mut G::Job, variant: usize) -> Result<()> {
+        // One continuation per variant (CONTINUATIONS), as after the round.
+        let once = self.resumed.get(variant).is_some_and(Option::is_none);
+        if !matches!(self.mode, Mode::Write) || !once {
+            return Ok(());
+        }
+        let Some(partial) = self.partial.get(variant) else {
+            return Ok(());
+        };
+        let full = self.answer(partial);
+        let Some(label) = self.continuation_text(&full).and_then(|c| c.strip_prefix(full.as_str()).map(str::to_string))
+        else {
+            return Ok(());
+        };
+        let continuation_at = partial.len() + label.len();
+        if generator.resume(job, variant, &label)? {
+            if let Some(slot) = self.resumed.get_mut(variant) {
+                *slot = Some(Resumed { original: full, continuation_at });
+            }
+        }
+        Ok(())
     }
 
     /// Checks one answer (repairing what can be repaired), or queues it for

@@ -43,11 +43,18 @@ pub struct FakeGenerator {
     pub logprob: Box<dyn Fn(u32) -> f32>,
     /// Sequences the pipeline ended early with `finish_sequence`.
     pub finished_early: usize,
+    /// The prompt a `resume`d sequence's script saw (what a job of its own
+    /// would have been started with), in order.
+    pub resumed: Vec<String>,
+    /// Refuse every `resume` (as a generator without it does).
+    pub no_resume: bool,
     /// `Some(languages)`: a base model (no chat template) writing these.
     pub base: Option<Vec<String>>,
 }
 
 pub struct FakeJob {
+    prompt: String,
+    start_index: usize,
     seqs: Vec<Seq>,
     next: usize,
 }
@@ -63,6 +70,8 @@ impl FakeGenerator {
     pub fn new(script: impl FnMut(&Call) -> String + 'static) -> Self {
         FakeGenerator {
             finished_early: 0,
+            resumed: Vec::new(),
+            no_resume: false,
             base: None,
             script: Box::new(script),
             prompts: Vec::new(),
@@ -229,7 +238,7 @@ impl TextGenerator for FakeGenerator {
                 seed,
             });
         }
-        Ok(FakeJob { seqs, next: 0 })
+        Ok(FakeJob { prompt: prompt.to_string(), start_index, seqs, next: 0 })
     }
 
     fn step(&mut self, job: &mut FakeJob) -> Result<StepEvent> {
@@ -274,6 +283,33 @@ impl TextGenerator for FakeGenerator {
                 self.finished_early += 1;
             }
         }
+    }
+
+    /// Every scripted text ends "by the model" once streamed in full.
+    fn ended_by_model(&self, job: &FakeJob, sequence: usize) -> bool {
+        job.seqs.get(sequence).is_some_and(|s| s.pos == s.chunks.len())
+    }
+
+    /// The script writes the rest for the prompt a job of its own would
+    /// have had: the job's prompt, the text so far and `text`.
+    fn resume(&mut self, job: &mut FakeJob, sequence: usize, text: &str) -> Result<bool> {
+        if self.no_resume || text.is_empty() || !self.ended_by_model(job, sequence) {
+            return Ok(false);
+        }
+        let s = &mut job.seqs[sequence];
+        let prompt = format!("{}{}{}", job.prompt, s.text, text);
+        let rest = (self.script)(&Call {
+            prompt: &prompt,
+            seed: s.seed,
+            sequence,
+            start_index: job.start_index,
+        });
+        self.outputs.push(rest.clone());
+        self.resumed.push(prompt);
+        s.chunks.push(text.to_string());
+        s.chunks.extend(chunks(&rest));
+        s.text = format!("{}{text}{rest}", s.text);
+        Ok(true)
     }
 }
 
