@@ -258,7 +258,7 @@ fn a_sequence_ended_by_the_model_resumes_beside_the_others() {
     let drawn: Vec<usize> = (0..c.token_ids.len()).filter(|&i| !(kept..kept + text_ids.len()).contains(&i)).collect();
     let mean = drawn.iter().map(|&i| logprob(i)).sum::<f64>() / drawn.len() as f64;
     assert!((mean - c.mean_logprob as f64).abs() < 1e-3, "{mean} vs {}", c.mean_logprob);
-    // A sequence cut by a stop string (or by the caller) is not resumable.
+    // A sequence the caller ended (as a stop string would) is not resumable.
     let mut job = e.start("the", &options(seed)).unwrap();
     while !matches!(e.step(&mut job).unwrap(), StepEvent::Token { sequence: 1, ref text } if !text.is_empty()) {}
     e.finish_sequence(&mut job, 1);
