@@ -62,6 +62,8 @@ pub struct FakeJob {
 struct Seq {
     chunks: Vec<String>,
     pos: usize,
+    /// Ended by `finish_sequence` (not resumable, as with the engine).
+    cut: bool,
     text: String,
     seed: u32,
 }
@@ -234,6 +236,7 @@ impl TextGenerator for FakeGenerator {
             seqs.push(Seq {
                 chunks: chunks(&text),
                 pos: 0,
+                cut: false,
                 text,
                 seed,
             });
@@ -280,14 +283,16 @@ impl TextGenerator for FakeGenerator {
             if s.pos < s.chunks.len() {
                 s.chunks.truncate(s.pos);
                 s.text = s.chunks.concat();
+                s.cut = true;
                 self.finished_early += 1;
             }
         }
     }
 
-    /// Every scripted text ends "by the model" once streamed in full.
+    /// Every scripted text ends "by the model" once streamed in full,
+    /// unless the caller cut it short.
     fn ended_by_model(&self, job: &FakeJob, sequence: usize) -> bool {
-        job.seqs.get(sequence).is_some_and(|s| s.pos == s.chunks.len())
+        job.seqs.get(sequence).is_some_and(|s| s.pos == s.chunks.len() && !s.cut)
     }
 
     /// The script writes the rest for the prompt a job of its own would
