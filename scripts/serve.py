@@ -3,15 +3,19 @@
 
 Serves on loopback only: / from www/, /pkg/ from pkg/ (the wasm-pack build)
 and /models/ from the model cache ($BANNERET_MODEL_DIR, so model files are
-never copied into the checkout). Every response carries Content-Length and
-the right MIME type (application/wasm for .wasm); byte ranges are honoured;
-directories are never listed. By default pages run under a strict Content
-Security Policy (no inline script, wasm allowed); --isolate adds the
-COOP/COEP headers that cross-origin isolation (wasm threads) needs.
+never copied into the checkout). Every response but a 304 carries
+Content-Length and the right MIME type (application/wasm for .wasm); byte
+ranges are honoured; directories are never listed. Files carry an ETag and
+Last-Modified, and a matching If-None-Match gets 304 Not Modified, so a
+browser revalidates its cached .wasm instead of downloading it again (and
+keeps the compiled code V8 caches beside it). By default pages run under a
+strict Content Security Policy (no inline script, wasm allowed); --isolate
+adds the COOP/COEP headers that cross-origin isolation (wasm threads) needs.
 Prints "serving http://HOST:PORT/" on stdout once it accepts connections.
 """
 
 import argparse
+import email.utils
 import os
 import re
 import sys
@@ -58,8 +62,13 @@ def model_dir() -> Path:
     return Path(os.environ.get("BANNERET_MODEL_DIR", Path.home() / ".cache" / "banneret" / "models"))
 
 
+def none_match(field: str, etag: str) -> bool:
+    """If-None-Match lists etag or is "*"; weak comparison (W/"x" matches "x"), as RFC 9110 asks."""
+    return field.strip() == "*" or etag in re.findall(r'(?:W/)?("[^"]*")', field)
+
+
 class Handler(BaseHTTPRequestHandler):
-    # Keep-alive, as browsers expect; every response carries Content-Length.
+    # Keep-alive, as browsers expect; every response but a 304 carries Content-Length.
     protocol_version = "HTTP/1.1"
     mounts: list = []  # (url prefix, directory), longest prefix first
     extra_headers: list = []
@@ -87,8 +96,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_common(self, status, length, ctype, extra=()):
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(length))
+        if length is not None:  # None: a 304, which has no body
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(length))
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in list(self.extra_headers) + list(extra):
@@ -108,10 +118,18 @@ class Handler(BaseHTTPRequestHandler):
         target = self.resolve()
         if target is None:
             return self.fail(HTTPStatus.NOT_FOUND)
-        size = target.stat().st_size
+        stat = target.stat()
+        size = stat.st_size
         ctype = MIME.get(target.suffix.lower(), "application/octet-stream")
-        start, end, status, extra = 0, size, HTTPStatus.OK, [("Accept-Ranges", "bytes")]
-        m = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
+        etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+        modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
+        validators = [("ETag", etag), ("Last-Modified", modified)]
+        if none_match(", ".join(self.headers.get_all("If-None-Match", [])), etag):
+            return self.send_common(HTTPStatus.NOT_MODIFIED, None, ctype, validators)
+        start, end, status, extra = 0, size, HTTPStatus.OK, [("Accept-Ranges", "bytes")] + validators
+        # Under an If-Range that no longer matches, a Range gets the whole file.
+        ranged = self.headers.get("If-Range", etag).strip() in (etag, modified)
+        m = ranged and re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
         if m and (m[1] or m[2]):
             if m[1]:
                 start, end = int(m[1]), min(size, int(m[2]) + 1) if m[2] else size
