@@ -474,6 +474,10 @@ impl TextGenerator for Engine {
         }
     }
 
+    fn reading_prompt(&self, job: &Job) -> bool {
+        job.pending.is_empty() && job.read < job.prompt.len()
+    }
+
     fn ended_by_model(&self, job: &Job, sequence: usize) -> bool {
         job.sequences.get(sequence).is_some_and(|s| s.finished == Some(FinishReason::Eos) && s.state.is_some())
     }

@@ -204,6 +204,12 @@ pub trait TextGenerator {
     /// unfinished sequences (one event per sequence, over successive calls).
     fn step(&mut self, job: &mut Self::Job) -> Result<StepEvent>;
 
+    /// Whether the next [`step`](Self::step) reads a chunk of the prompt
+    /// (its event then carries no text) rather than drawing tokens.
+    fn reading_prompt(&self, _job: &Self::Job) -> bool {
+        false
+    }
+
     /// Ends `sequence` now, keeping its text (finish reason `stop`): for
     /// callers that recognize a complete answer before the model stops.
     fn finish_sequence(&mut self, job: &mut Self::Job, sequence: usize);

@@ -157,6 +157,33 @@ fn a_warmed_prefix_is_reused_and_changes_nothing() {
 }
 
 #[test]
+fn reading_prompt_holds_for_the_prompt_chunks_only() {
+    let mut e = engine();
+    let prompt = "the cat in a dog ".repeat(16);
+    let mut job = e.start(&prompt, &GenerationOptions::greedy(3)).unwrap();
+    let (_, total) = job.prompt_progress();
+    assert!(total > 2 * banneret::engine::PREFILL_CHUNK, "the prompt spans several chunks ({total} tokens)");
+    let (mut reading_steps, mut texts) = (0, String::new());
+    loop {
+        let reading = e.reading_prompt(&job);
+        let (read_before, _) = job.prompt_progress();
+        let event = e.step(&mut job).unwrap();
+        let (read_after, _) = job.prompt_progress();
+        assert_eq!(reading, read_after > read_before, "reading_prompt says whether this step reads the prompt");
+        match event {
+            StepEvent::Token { text, .. } if reading => assert!(text.is_empty(), "a prompt chunk carries no text"),
+            StepEvent::Token { text, .. } => texts.push_str(&text),
+            StepEvent::Finished(done) => {
+                assert_eq!(texts, done[0].text);
+                break;
+            }
+        }
+        reading_steps += usize::from(reading);
+    }
+    assert_eq!(reading_steps, total.div_ceil(banneret::engine::PREFILL_CHUNK));
+}
+
+#[test]
 fn finish_sequence_ends_one_sequence_and_keeps_its_text() {
     let mut e = engine();
     let mut job = e.start("the", &sampled(3, 2)).unwrap();

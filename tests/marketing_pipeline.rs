@@ -537,6 +537,23 @@ fn an_answer_that_stops_short_goes_on_beside_the_other_variants() {
 }
 
 #[test]
+fn time_reading_prompts_is_reported_as_its_part_of_create() {
+    let req = request(ContentKind::Banner, profile("northwind", "trail-runner"));
+    let plain = write("northwind", &req, &mut FakeGenerator::competent());
+    assert_eq!(plain.timings_ms.prompt, 0.0, "no step read a prompt");
+
+    // Three prompt chunks of 5 ms per job; they stream no text.
+    let mut gen = FakeGenerator::competent();
+    gen.prompt_steps = (3, std::time::Duration::from_millis(5));
+    let r = write("northwind", &req, &mut gen);
+    assert_eq!(r.copy, plain.copy);
+    let jobs = gen.prompts.len() as f64;
+    let t = r.timings_ms;
+    assert!(t.prompt >= 15.0 * jobs, "{t:?} over {jobs} jobs");
+    assert!(t.prompt <= t.create && t.create <= t.total, "{t:?}");
+}
+
+#[test]
 fn a_resumed_variant_that_starts_over_is_judged_as_first_written() {
     // Handed "Subline:", the model starts the banner over: the variant is
     // judged as it first was (two of three fields, the subline filled in

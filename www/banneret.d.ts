@@ -152,7 +152,8 @@ export interface WriteResult {
   rejected: { seed: number; attempt: number; raw: string; failed: Check[] }[];
   seed: number;
   attempts: number;
-  timings_ms: { ideate: number; create: number; optimize: number; total: number };
+  /** Milliseconds per stage; `create` is time inside the model, `prompt` the part of it spent reading prompts. */
+  timings_ms: { ideate: number; create: number; prompt: number; optimize: number; total: number };
   warnings: { field: string; message: string }[];
 }
 

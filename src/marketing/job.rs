@@ -727,9 +727,7 @@ impl<G: TextGenerator> WriteJob<G> {
                 }
             }
             Phase::Generating(mut job) => {
-                let t = Instant::now();
-                let event = generator.step(&mut job);
-                self.timings.create += ms(t);
+                let event = self.timed_step(generator, &mut job);
                 match event {
                     Ok(StepEvent::Token { sequence, text }) => {
                         if let Some(p) = self.partial.get_mut(sequence) {
@@ -762,9 +760,7 @@ impl<G: TextGenerator> WriteJob<G> {
                 }
             }
             Phase::Continuing(mut job, cont) => {
-                let t = Instant::now();
-                let event = generator.step(&mut job);
-                self.timings.create += ms(t);
+                let event = self.timed_step(generator, &mut job);
                 match event {
                     Ok(StepEvent::Token { text, .. }) => {
                         let variant = cont.variant;
@@ -808,6 +804,20 @@ impl<G: TextGenerator> WriteJob<G> {
 
     /// A generator error ends the job with the fallback copy and a warning
     /// saying why; a cancel stays a cancel.
+    /// One generator step, its time counted in `create` (and in `prompt`
+    /// when it reads the prompt).
+    fn timed_step(&mut self, generator: &mut G, job: &mut G::Job) -> Result<StepEvent> {
+        let reading = generator.reading_prompt(job);
+        let t = Instant::now();
+        let event = generator.step(job);
+        let elapsed = ms(t);
+        self.timings.create += elapsed;
+        if reading {
+            self.timings.prompt += elapsed;
+        }
+        event
+    }
+
     fn generator_failed(&mut self, e: Error) -> Result<WriteEvent> {
         if matches!(e, Error::Cancelled) {
             return Err(e);

@@ -164,6 +164,8 @@ pub struct Rejected {
 pub struct Timings {
     pub ideate: f64,
     pub create: f64,
+    /// The part of `create` spent reading prompts (the rest draws tokens).
+    pub prompt: f64,
     pub optimize: f64,
     pub total: f64,
 }

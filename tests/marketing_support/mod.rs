@@ -50,6 +50,9 @@ pub struct FakeGenerator {
     pub no_resume: bool,
     /// `Some(languages)`: a base model (no chat template) writing these.
     pub base: Option<Vec<String>>,
+    /// Steps every job spends reading its prompt before drawing, and how
+    /// long each takes (as the engine's prompt chunks do).
+    pub prompt_steps: (usize, std::time::Duration),
 }
 
 pub struct FakeJob {
@@ -57,6 +60,8 @@ pub struct FakeJob {
     start_index: usize,
     seqs: Vec<Seq>,
     next: usize,
+    /// Prompt-reading steps left.
+    unread: usize,
 }
 
 struct Seq {
@@ -75,6 +80,7 @@ impl FakeGenerator {
             resumed: Vec::new(),
             no_resume: false,
             base: None,
+            prompt_steps: (0, std::time::Duration::ZERO),
             script: Box::new(script),
             prompts: Vec::new(),
             options: Vec::new(),
@@ -241,7 +247,7 @@ impl TextGenerator for FakeGenerator {
                 seed,
             });
         }
-        Ok(FakeJob { prompt: prompt.to_string(), start_index, seqs, next: 0 })
+        Ok(FakeJob { prompt: prompt.to_string(), start_index, seqs, next: 0, unread: self.prompt_steps.0 })
     }
 
     fn step(&mut self, job: &mut FakeJob) -> Result<StepEvent> {
@@ -251,6 +257,11 @@ impl TextGenerator for FakeGenerator {
                 let (_, e) = self.fail_step.take().unwrap();
                 return Err(e);
             }
+        }
+        if job.unread > 0 {
+            job.unread -= 1;
+            std::thread::sleep(self.prompt_steps.1);
+            return Ok(StepEvent::Token { sequence: 0, text: String::new() });
         }
         for _ in 0..job.seqs.len() {
             let i = job.next % job.seqs.len();
@@ -287,6 +298,10 @@ impl TextGenerator for FakeGenerator {
                 self.finished_early += 1;
             }
         }
+    }
+
+    fn reading_prompt(&self, job: &FakeJob) -> bool {
+        job.unread > 0
     }
 
     /// Every scripted text ends "by the model" once streamed in full,
