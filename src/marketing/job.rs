@@ -802,8 +802,6 @@ impl<G: TextGenerator> WriteJob<G> {
         }
     }
 
-    /// A generator error ends the job with the fallback copy and a warning
-    /// saying why; a cancel stays a cancel.
     /// One generator step, its time counted in `create` (and in `prompt`
     /// when it reads the prompt).
     fn timed_step(&mut self, generator: &mut G, job: &mut G::Job) -> Result<StepEvent> {
@@ -818,6 +816,8 @@ impl<G: TextGenerator> WriteJob<G> {
         event
     }
 
+    /// A generator error ends the job with the fallback copy and a warning
+    /// saying why; a cancel stays a cancel.
     fn generator_failed(&mut self, e: Error) -> Result<WriteEvent> {
         if matches!(e, Error::Cancelled) {
             return Err(e);
