@@ -210,15 +210,21 @@ impl Engine {
     fn remember_prompt(&mut self, ids: Vec<u32>, frozen: Rc<Frozen>) {
         self.prompt_cache.retain(|(cached, _)| *cached != ids);
         self.prompt_cache.push((ids, frozen));
-        let mut total: usize = self.prompt_cache.iter().map(|(_, f)| f.bytes()).sum();
-        while total > PROMPT_CACHE_BYTES && self.prompt_cache.len() > 1 {
-            total -= self.prompt_cache.remove(0).1.bytes();
+        while self.prompt_cache_bytes() > PROMPT_CACHE_BYTES && self.prompt_cache.len() > 1 {
+            self.prompt_cache.remove(0);
         }
     }
 
-    /// Bytes held by cached prompts.
+    /// Bytes held by cached prompts: each one's own rows, and once each the
+    /// older prompts they start with (kept alive by them, cached or not).
     pub fn prompt_cache_bytes(&self) -> usize {
-        self.prompt_cache.iter().map(|(_, f)| f.bytes()).sum()
+        let mut counted: Vec<&Rc<Frozen>> = Vec::new();
+        for f in self.prompt_cache.iter().flat_map(|(_, f)| std::iter::once(f).chain(f.base())) {
+            if !counted.iter().any(|c| Rc::ptr_eq(c, f)) {
+                counted.push(f);
+            }
+        }
+        counted.iter().map(|f| f.bytes()).sum()
     }
 
     /// A job that only reads `prompt` into the prompt cache (no sequences):
@@ -232,7 +238,8 @@ impl Engine {
 
     fn prefill_step(&mut self, job: &mut Job) -> Result<()> {
         if job.prompt_state.is_none() {
-            let (state, reused) = self.reusable_state(&job.prompt);
+            let (mut state, reused) = self.reusable_state(&job.prompt);
+            state.reserve(job.prompt.len() - reused);
             job.prompt_state = Some(state);
             job.read = reused;
         }
@@ -242,8 +249,7 @@ impl Engine {
         let logits = self.model.forward_batch(&mut [Segment { tokens, state }], &mut self.scratch, false)?;
         job.read = end;
         if end == job.prompt.len() {
-            let frozen = state.freeze();
-            job.prompt_state = None;
+            let frozen = job.prompt_state.take().ok_or_else(|| Error::Internal("prompt state missing".into()))?.freeze();
             job.prompt_logits = logits;
             self.remember_prompt(job.prompt.clone(), frozen.clone());
             job.prompt_frozen = Some(frozen);

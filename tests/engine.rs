@@ -157,6 +157,24 @@ fn a_warmed_prefix_is_reused_and_changes_nothing() {
 }
 
 #[test]
+fn a_prompt_read_on_a_warmed_prefix_holds_only_the_positions_it_read() {
+    let prefix = "the cat in the hat sat on the mat and the dog ".repeat(3);
+    let mut e = engine();
+    let mut job = e.start_warmup(&prefix).unwrap();
+    let warmed = job.prompt_tokens();
+    e.run(&mut job, &mut |_| true).unwrap();
+    let per_position = e.prompt_cache_bytes() / warmed;
+    assert_eq!(e.prompt_cache_bytes(), warmed * per_position, "a warm-up holds its positions at their size");
+    let before = e.prompt_cache_bytes();
+    generate(&mut e, &format!("{prefix}ran off with the spoon"), &GenerationOptions::greedy(2));
+    let total = e.tokenizer().encode(&format!("{prefix}ran off with the spoon"), true).unwrap().len();
+    let added = e.prompt_cache_bytes() - before;
+    // The warmed positions are shared, not copied: only the tail (and the
+    // last warmed token, when the tail's first token merges with it) is new.
+    assert!(added >= (total - warmed) * per_position && added <= (total - warmed + 1) * per_position, "added {added} bytes for {} new positions", total - warmed);
+}
+
+#[test]
 fn reading_prompt_holds_for_the_prompt_chunks_only() {
     let mut e = engine();
     let prompt = "the cat in a dog ".repeat(16);

@@ -223,16 +223,26 @@ fn simd_attention_equals_the_scalar_order_bit_for_bit() {
     use banneret::model::State;
     let h = Heads { n_head: 6, n_kv_head: 2, head_dim: 64 };
     let (q_dim, kv_dim, group) = (h.n_head * h.head_dim, h.n_kv_head * h.head_dim, 3);
-    // 11 positions (not a multiple of four), the first 6 a shared prefix; 2 new queries.
-    let (p0, n, prefix) = (9, 2, 6);
+    // 11 positions (not a multiple of four); 2 new queries.
+    let (p0, n) = (9, 2);
     let (k, v, q) = (values(11 * kv_dim, 1), values(11 * kv_dim, 2), values(n * q_dim, 3));
-    // The cache as the engine builds it: a frozen prefix, then rows of its own.
-    let mut shared = State::new(1, h.n_kv_head, h.head_dim);
-    shared.append(0, &k[..prefix * kv_dim], &v[..prefix * kv_dim]);
-    shared.advance(prefix);
-    let mut state = State::from_prefix(&shared.freeze(), prefix);
-    state.append(0, &k[prefix * kv_dim..], &v[prefix * kv_dim..]);
-    state.advance(11 - prefix);
+    let rows = |a: usize, b: usize| (&k[a * kv_dim..b * kv_dim], &v[a * kv_dim..b * kv_dim]);
+    // The cache as the engine builds it, in three parts of 3, 4 and 4
+    // positions (groups of four keys cross them): a warmed-up prompt (5
+    // positions, of which 3 are reused), a prompt frozen on it (positions
+    // 3..7), then the sequence's own rows.
+    let mut warm = State::new(1, h.n_kv_head, h.head_dim);
+    let (wk, wv) = rows(0, 5);
+    warm.append(0, wk, wv);
+    warm.advance(5);
+    let mut prompt = State::from_prefix(&warm.freeze(), 3);
+    let (pk, pv) = rows(3, 7);
+    prompt.append(0, pk, pv);
+    prompt.advance(4);
+    let mut state = State::from_prefix(&prompt.freeze(), 7);
+    let (sk, sv) = rows(7, 11);
+    state.append(0, sk, sv);
+    state.advance(4);
     let view = state.layer(0);
     let scale = 0.125;
     let (mut scores, mut got) = (Vec::new(), vec![0f32; n * q_dim]);

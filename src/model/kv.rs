@@ -1,10 +1,20 @@
 //! Key/value caches. A sequence's cache may start with a frozen prefix that
 //! many sequences share (the prompt, read once), followed by positions of
-//! its own; attention reads the two parts as one. Each key/value head's rows
-//! are stored apart (`[position][head_dim]`), so attention over one head
-//! streams contiguous memory instead of picking a third out of every row.
+//! its own; attention reads the parts as one. A frozen prefix may itself
+//! start with the first positions of an older one (a visitor's prompt on
+//! the warmed-up beginning it extends), so a prompt's cache holds only the
+//! positions it read, never a copy of the ones it reused. Each key/value
+//! head's rows are stored apart (`[position][head_dim]`), so attention over
+//! one head streams contiguous memory instead of picking a third out of
+//! every row.
 
 use std::rc::Rc;
+
+/// A sequence's own rows grow by at least this many positions, and by a
+/// quarter of what they hold, at a time: a decoded sequence adds one
+/// position per step, and doubling would leave up to half of its rows
+/// unused (a banner variant of 43 positions would hold 64).
+const GROWTH_POSITIONS: usize = 16;
 
 /// Where each layer's heads sit: `layer * heads + head`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,9 +30,14 @@ impl Shape {
     }
 }
 
-/// A read-only cache of `len` positions, shared by the sequences built on it.
+/// A read-only cache of `len` positions, shared by the sequences built on
+/// it: the first `base_len` positions of `base` (a frozen cache without a
+/// base of its own, so every view has at most three parts), then rows of
+/// its own.
 #[derive(Debug, Default)]
 pub struct Frozen {
+    base: Option<Rc<Frozen>>,
+    base_len: usize,
     /// Per layer and key/value head, `[position][head_dim]` keys (after rotation).
     k: Vec<Vec<f32>>,
     /// Per layer and key/value head, `[position][head_dim]` values.
@@ -40,8 +55,14 @@ impl Frozen {
         self.len == 0
     }
 
+    /// Bytes of the rows this cache holds itself (its base not counted).
     pub fn bytes(&self) -> usize {
-        self.k.iter().chain(&self.v).map(|c| c.len() * 4).sum()
+        self.k.iter().chain(&self.v).map(|c| c.capacity() * 4).sum()
+    }
+
+    /// The cache this one starts with, if any.
+    pub fn base(&self) -> Option<&Rc<Frozen>> {
+        self.base.as_ref()
     }
 }
 
@@ -57,29 +78,53 @@ pub struct State {
     shape: Shape,
 }
 
-/// One layer's keys and values as seen by attention, head by head.
+/// One layer's rows of one part of a view: a layer's heads, and how many
+/// positions of each are visible (at most as many as they hold).
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    k: &'a [Vec<f32>],
+    v: &'a [Vec<f32>],
+    rows: usize,
+}
+
+impl<'a> Part<'a> {
+    const EMPTY: Part<'static> = Part { k: &[], v: &[], rows: 0 };
+
+    fn of(k: &'a [Vec<f32>], v: &'a [Vec<f32>], layer: std::ops::Range<usize>, rows: usize) -> Part<'a> {
+        Part { k: &k[layer.clone()], v: &v[layer], rows }
+    }
+
+    fn head(&self, head: usize, head_dim: usize) -> (&'a [f32], &'a [f32]) {
+        match (self.k.get(head), self.v.get(head)) {
+            (Some(k), Some(v)) => {
+                let n = self.rows.saturating_mul(head_dim).min(k.len());
+                (&k[..n], &v[..n])
+            }
+            _ => (&[], &[]),
+        }
+    }
+}
+
+/// One layer's keys and values as seen by attention, head by head: the
+/// frozen prefix's base, the prefix's own rows, the sequence's own rows.
 #[derive(Clone, Copy)]
 pub struct LayerView<'a> {
-    prefix_k: &'a [Vec<f32>],
-    prefix_v: &'a [Vec<f32>],
-    prefix_rows: usize,
-    own_k: &'a [Vec<f32>],
-    own_v: &'a [Vec<f32>],
+    parts: [Part<'a>; 3],
     head_dim: usize,
 }
 
-/// One key/value head's rows, `[position][head_dim]`: prefix then own rows.
+/// One key/value head's rows, `[position][head_dim]`, in three consecutive
+/// parts (any may be empty).
 pub struct HeadView<'a> {
-    pub k: [&'a [f32]; 2],
-    pub v: [&'a [f32]; 2],
+    pub k: [&'a [f32]; 3],
+    pub v: [&'a [f32]; 3],
 }
 
 impl<'a> LayerView<'a> {
     /// Key/value head `head` of this layer.
     pub fn head(&self, head: usize) -> HeadView<'a> {
-        let n = self.prefix_rows * self.head_dim;
-        let prefix = |p: &'a [Vec<f32>]| p.get(head).map_or(&[][..], |rows| &rows[..n]);
-        HeadView { k: [prefix(self.prefix_k), &self.own_k[head]], v: [prefix(self.prefix_v), &self.own_v[head]] }
+        let [a, b, c] = self.parts.map(|p| p.head(head, self.head_dim));
+        HeadView { k: [a.0, b.0, c.0], v: [a.1, b.1, c.1] }
     }
 }
 
@@ -125,13 +170,27 @@ impl State {
         }
     }
 
+    /// Makes room for `positions` more positions of its own at once (a
+    /// prompt's length is known before it is read), instead of growing the
+    /// rows by doubling, which can leave up to half of them unused.
+    pub fn reserve(&mut self, positions: usize) {
+        let n = positions * self.shape.head_dim;
+        for rows in self.k.iter_mut().chain(&mut self.v) {
+            rows.reserve_exact(n);
+        }
+    }
+
     /// Appends one layer's rows for new positions (`[position][heads *
     /// head_dim]`, as the projections produce them); call for every layer,
     /// then [`State::advance`] once.
     pub fn append(&mut self, layer: usize, k: &[f32], v: &[f32]) {
         let (heads, hd) = (self.shape.heads, self.shape.head_dim);
         let range = self.shape.layer(layer);
+        let needed = k.len() / heads;
         for (rows, cache) in [(k, &mut self.k[range.clone()]), (v, &mut self.v[range])] {
+            for cache in cache.iter_mut().filter(|c| c.capacity() - c.len() < needed) {
+                cache.reserve_exact(needed.max(GROWTH_POSITIONS * hd).max(cache.len() / 4));
+            }
             for row in rows.chunks_exact(heads * hd) {
                 for (head, cache) in cache.iter_mut().enumerate() {
                     cache.extend_from_slice(&row[head * hd..(head + 1) * hd]);
@@ -146,32 +205,47 @@ impl State {
 
     pub fn layer(&self, layer: usize) -> LayerView<'_> {
         let range = self.shape.layer(layer);
-        let (prefix_k, prefix_v): (&[Vec<f32>], &[Vec<f32>]) = match &self.prefix {
-            Some(p) => (&p.k[range.clone()], &p.v[range.clone()]),
-            None => (&[], &[]),
+        let (base, prefix) = match &self.prefix {
+            Some(p) => {
+                let from_base = self.prefix_len.min(p.base_len);
+                let base = match &p.base {
+                    Some(b) => Part::of(&b.k, &b.v, range.clone(), from_base),
+                    None => Part::EMPTY,
+                };
+                (base, Part::of(&p.k, &p.v, range.clone(), self.prefix_len - from_base))
+            }
+            None => (Part::EMPTY, Part::EMPTY),
         };
-        LayerView {
-            prefix_k,
-            prefix_v,
-            prefix_rows: self.prefix_len,
-            own_k: &self.k[range.clone()],
-            own_v: &self.v[range],
-            head_dim: self.shape.head_dim,
-        }
+        // Every own row, including those a forward pass appended before it
+        // advances the positions (its attention reads them).
+        let own = Part::of(&self.k, &self.v, range, usize::MAX);
+        LayerView { parts: [base, prefix, own], head_dim: self.shape.head_dim }
     }
 
-    /// Copies everything visible into a shareable prefix.
-    pub fn freeze(&self) -> Rc<Frozen> {
-        let mut frozen = Frozen { k: Vec::new(), v: Vec::new(), len: self.len(), shape: self.shape };
-        for layer in 0..self.shape.layers {
-            let view = self.layer(layer);
-            for head in 0..self.shape.heads {
-                let rows = view.head(head);
-                frozen.k.push([rows.k[0], rows.k[1]].concat());
-                frozen.v.push([rows.v[0], rows.v[1]].concat());
+    /// Turns this cache into a shareable prefix. Its own rows move over
+    /// without a copy; the positions it reused from a frozen prefix stay
+    /// there (the new prefix starts with them), unless that prefix has a base
+    /// itself, whose own visible rows are then copied in front of this
+    /// cache's, keeping every chain one link long.
+    pub fn freeze(self) -> Rc<Frozen> {
+        let len = self.len();
+        let State { prefix, prefix_len, mut k, mut v, own: _, shape } = self;
+        let (base, base_len) = match prefix {
+            Some(p) if prefix_len > 0 && p.base.is_none() => (Some(p), prefix_len),
+            Some(p) if prefix_len > 0 => {
+                let from_base = prefix_len.min(p.base_len);
+                let copied = (prefix_len - from_base) * shape.head_dim;
+                if copied > 0 {
+                    // One head's rows at a time, each to exactly its size.
+                    for (rows, older) in k.iter_mut().zip(&p.k).chain(v.iter_mut().zip(&p.v)) {
+                        *rows = older[..copied].iter().chain(rows.iter()).copied().collect();
+                    }
+                }
+                (p.base.clone(), from_base)
             }
-        }
-        Rc::new(frozen)
+            _ => (None, 0),
+        };
+        Rc::new(Frozen { base, base_len, k, v, len, shape })
     }
 
     /// Bytes of cache this sequence owns (the shared prefix not counted).
@@ -198,14 +272,75 @@ mod tests {
         let view = t.layer(0);
         let head = |h: usize| {
             let rows = view.head(h);
-            [rows.k[0], rows.k[1]].concat()
+            rows.k.concat()
         };
         assert_eq!(head(0), vec![1.0, 1.0, 9.0, 9.0]);
         assert_eq!(head(1), vec![5.0, 5.0, 8.0, 8.0]);
         t.truncate(1);
         assert_eq!(t.len(), 1);
-        assert!(t.layer(0).head(1).k[1].is_empty());
+        assert!(t.layer(0).head(1).k[2].is_empty());
         t.truncate(0);
         assert!(t.is_empty());
+    }
+
+    /// Appends `rows` to one head of width 1, key = value = position.
+    fn positions(state: &mut State, rows: std::ops::Range<usize>) {
+        let k: Vec<f32> = rows.clone().map(|p| p as f32).collect();
+        state.append(0, &k, &k);
+        state.advance(rows.len());
+    }
+
+    fn keys(state: &State) -> Vec<f32> {
+        state.layer(0).head(0).k.concat()
+    }
+
+    #[test]
+    fn a_prefix_built_on_a_prefix_keeps_its_own_rows_only_and_reads_the_same() {
+        let mut warm = State::new(1, 1, 1);
+        warm.reserve(4);
+        positions(&mut warm, 0..4);
+        let warm = warm.freeze();
+        assert_eq!((warm.len(), warm.bytes()), (4, 2 * 4 * 4));
+
+        // A prompt that reused 3 of the warmed positions and read 3 more.
+        let mut prompt = State::from_prefix(&warm, 3);
+        prompt.reserve(3);
+        positions(&mut prompt, 3..6);
+        let prompt = prompt.freeze();
+        assert_eq!(prompt.len(), 6);
+        assert_eq!(prompt.bytes(), 2 * 3 * 4, "the reused positions are not copied");
+        assert!(Rc::ptr_eq(prompt.base().unwrap(), &warm));
+
+        let mut sequence = State::from_prefix(&prompt, 6);
+        positions(&mut sequence, 6..7);
+        assert_eq!(keys(&sequence), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let mut shorter = State::from_prefix(&prompt, 2);
+        positions(&mut shorter, 2..3);
+        assert_eq!(keys(&shorter), [0.0, 1.0, 2.0]);
+
+        // Frozen again on a prefix that has a base: within the base no copy;
+        // past it, the prefix's own rows are copied and the chain stays one link.
+        let within = State::from_prefix(&prompt, 2).freeze();
+        assert!(Rc::ptr_eq(within.base().unwrap(), &warm));
+        assert_eq!((within.len(), within.bytes()), (2, 0));
+        let mut past = State::from_prefix(&prompt, 5);
+        past.reserve(3);
+        positions(&mut past, 5..8);
+        let past = past.freeze();
+        assert!(Rc::ptr_eq(past.base().unwrap(), &warm));
+        assert!(past.base().unwrap().base().is_none());
+        assert_eq!((past.len(), past.bytes()), (8, 2 * 5 * 4), "the copied rows and its own, at their size");
+        assert_eq!(keys(&State::from_prefix(&past, 8)), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    }
+
+    #[test]
+    fn decoded_positions_grow_the_rows_by_small_steps() {
+        let mut s = State::new(1, 1, 1);
+        for p in 0..43 {
+            positions(&mut s, p..p + 1);
+        }
+        // 16, 32, 48 positions: not 64, as doubling would hold.
+        assert_eq!(s.own_bytes(), 2 * 48 * 4);
+        assert_eq!(keys(&s), (0..43).map(|p| p as f32).collect::<Vec<_>>());
     }
 }

@@ -146,45 +146,36 @@ pub fn log_sum_exp_scalar(x: &[f32]) -> f32 {
 }
 
 /// `scores[g * stride + j] = dot(query g, key j) * scale` for the `group`
-/// queries in `q` (`head_dim` apart) and every key (`keys` yields rows of
-/// `head_dim`). SIMD builds take four keys at a time (independent sums
-/// instead of one dependency chain), each summed in the same order as [`dot`].
-fn key_scores<'a>(
-    q: &[f32],
-    group: usize,
-    head_dim: usize,
-    keys: impl Iterator<Item = &'a [f32]>,
-    scale: f32,
-    stride: usize,
-    scores: &mut [f32],
-) {
+/// queries in `q` (`head_dim` apart) and every key (`keys`: consecutive
+/// parts of contiguous rows of `head_dim`). SIMD builds take four keys of a
+/// part at a time (independent sums instead of one dependency chain), each
+/// summed in the same order as [`dot`], so the grouping changes no bits.
+fn key_scores(q: &[f32], group: usize, head_dim: usize, keys: [&[f32]; 3], scale: f32, stride: usize, scores: &mut [f32]) {
     let query = |g: usize| &q[g * head_dim..(g + 1) * head_dim];
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if head_dim % 8 == 0 {
-        let mut keys = keys;
-        let mut j = 0;
-        loop {
-            let four: [Option<&[f32]>; 4] = std::array::from_fn(|_| keys.next());
-            if let [Some(k0), Some(k1), Some(k2), Some(k3)] = four {
-                for g in 0..group {
-                    simd::scores_x4(query(g), [k0, k1, k2, k3], scale, &mut scores[g * stride + j..g * stride + j + 4]);
+    let mut j = 0;
+    for part in keys {
+        // The SIMD form takes the part's keys four at a time and leaves the rest.
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let part = match head_dim % 8 {
+            0 => {
+                let quads = part.chunks_exact(4 * head_dim);
+                let rest = quads.remainder();
+                for quad in quads {
+                    let key: [&[f32]; 4] = std::array::from_fn(|i| &quad[i * head_dim..(i + 1) * head_dim]);
+                    for g in 0..group {
+                        simd::scores_x4(query(g), key, scale, &mut scores[g * stride + j..g * stride + j + 4]);
+                    }
+                    j += 4;
                 }
-                j += 4;
-                continue;
+                rest
             }
-            for k in four.into_iter().flatten() {
-                for g in 0..group {
-                    scores[g * stride + j] = dot(query(g), k) * scale;
-                }
-                j += 1;
+            _ => part,
+        };
+        for k in part.chunks_exact(head_dim) {
+            for g in 0..group {
+                scores[g * stride + j] = dot(query(g), k) * scale;
             }
-            return;
-        }
-    }
-    #[allow(unreachable_code)]
-    for (j, k) in keys.enumerate() {
-        for g in 0..group {
-            scores[g * stride + j] = dot(query(g), k) * scale;
+            j += 1;
         }
     }
 }
@@ -305,41 +296,54 @@ fn attend(
     let (hd, q_dim) = (h.head_dim, h.n_head * h.head_dim);
     let group = heads.len();
     let kv = s.kv.head(heads.start / (h.n_head / h.n_kv_head));
-    // Keys and values of positions start..end, as rows of the two parts.
-    fn rows<'a>(parts: &[&'a [f32]; 2], hd: usize, start: usize, end: usize) -> impl Iterator<Item = &'a [f32]> + Clone {
-        let first = parts[0].len() / hd;
-        let own = end.saturating_sub(first);
-        parts[0].chunks_exact(hd).take(end).chain(parts[1].chunks_exact(hd).take(own)).skip(start)
+    // Keys and values of positions start..end: the rows of the three parts
+    // that fall in the window, as (up to) three contiguous slices.
+    fn visible<'a>(parts: &[&'a [f32]; 3], hd: usize, start: usize, end: usize) -> [&'a [f32]; 3] {
+        let (mut skip, mut left) = (start * hd, (end - start) * hd);
+        parts.map(|p| {
+            let from = skip.min(p.len());
+            skip -= from;
+            let n = (p.len() - from).min(left);
+            left -= n;
+            &p[from..from + n]
+        })
     }
     let end = s.p0 + t + 1;
     let start = window.map_or(0, |w| end.saturating_sub(w));
-    let visible = end - start;
-    scores.resize(group * visible, 0.0);
+    let n = end - start;
+    scores.resize(group * n, 0.0);
     let queries = &s.q[t * q_dim + heads.start * hd..][..group * hd];
-    key_scores(queries, group, hd, rows(&kv.k, hd, start, end), scale, visible, scores);
+    key_scores(queries, group, hd, visible(&kv.k, hd, start, end), scale, n, scores);
     out.fill(0.0);
+    let values = visible(&kv.v, hd, start, end);
     for g in 0..group {
-        let w = &mut scores[g * visible..(g + 1) * visible];
+        let w = &mut scores[g * n..(g + 1) * n];
         softmax(w);
-        weighted_sum(w, rows(&kv.v, hd, start, end), &mut out[g * hd..(g + 1) * hd]);
+        weighted_sum(w, values, hd, &mut out[g * hd..(g + 1) * hd]);
     }
 }
 
-/// `out += sum_j w[j] * v_j`, in order of `j`, with the running sums in
-/// 32-wide slices small enough to stay in registers.
-fn weighted_sum<'a>(w: &[f32], v: impl Iterator<Item = &'a [f32]> + Clone, out: &mut [f32]) {
+/// `out += sum_j w[j] * v_j`, in order of `j` (the rows of `v`'s parts one
+/// after another), with the running sums in 32-wide slices small enough to
+/// stay in registers.
+fn weighted_sum(w: &[f32], v: [&[f32]; 3], head_dim: usize, out: &mut [f32]) {
     const LANES: usize = 32;
     for (c, acc) in out.chunks_mut(LANES).enumerate() {
         let start = c * LANES;
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if let Ok(acc) = <&mut [f32; LANES]>::try_from(&mut *acc) {
-            simd::weighted_sum_32(w, v.clone(), start, acc);
-            continue;
-        }
-        let width = acc.len();
-        for (&wj, row) in w.iter().zip(v.clone()) {
-            for (a, &x) in acc.iter_mut().zip(&row[start..start + width]) {
-                *a += wj * x;
+        let mut w = w;
+        for part in v {
+            let (wp, rest) = w.split_at(part.len() / head_dim);
+            w = rest;
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            if let Ok(acc) = <&mut [f32; LANES]>::try_from(&mut *acc) {
+                simd::weighted_sum_32(wp, part.chunks_exact(head_dim), start, acc);
+                continue;
+            }
+            let width = acc.len();
+            for (&wj, row) in wp.iter().zip(part.chunks_exact(head_dim)) {
+                for (a, &x) in acc.iter_mut().zip(&row[start..start + width]) {
+                    *a += wj * x;
+                }
             }
         }
     }
