@@ -110,7 +110,9 @@ async function greedyTokens({ build, threads, prompt, newTokens = 48 } = {}) {
 // { store: "stores/northwind/", profile: "trail-runner", kinds, write }.
 // Returns the time of the write alone, the write's own timings (where the
 // time went: reading the rest of the prompt, drawing, checks) and attempts,
-// and the copy.
+// the copy, and the wasm memory after it (the banner's prompt caches held
+// beside the model: a page that writes banners peaks here, not in a plain
+// generation).
 async function timeToFirstBanner({ build, threads, store, profile, kinds, write }) {
   const json = async (path) => {
     const response = await fetch(path);
@@ -132,6 +134,7 @@ async function timeToFirstBanner({ build, threads, store, profile, kinds, write 
     const t1 = performance.now();
     const result = await client.request(Kind.write, { request: { ...write, profile: visitor } });
     const bannerMs = performance.now() - t1;
+    const { wasmMemoryBytes } = await client.request(Kind.memory);
     return {
       available: true,
       threads: info.threads,
@@ -143,6 +146,7 @@ async function timeToFirstBanner({ build, threads, store, profile, kinds, write 
       rejected: result.rejected.length,
       writeTimingsMs: result.timings_ms,
       copy: result.copy,
+      wasmMemoryBytes,
     };
   } finally {
     client.terminate();

@@ -79,6 +79,7 @@ const BANNER_REQUEST = {
   write: { kind: "banner", goal: "winter sale", num_return_sequences: 3 },
 };
 const BANNER_TARGET_MS = 1500;
+const MEMORY_TARGET = 1.6;
 
 async function main() {
   const q4 = modelPath();
@@ -179,7 +180,8 @@ async function main() {
         put("banneret", `banner-${threads}`, { ...b, ...parts });
         process.stderr.write(
           `run ${run}/${RUNS}, ${threads} thread(s), time to first banner: ${b.timeToFirstBannerMs.toFixed(0)} ms (prompt ${parts.promptMs.toFixed(0)} ms, drawing ${parts.drawMs.toFixed(0)} ms, ` +
-            `${b.attempts} attempt(s), ${b.rejected} rejected, source ${b.source}; warm-up ${b.warmupTokens} tokens in ${b.warmupMs.toFixed(0)} ms) ` +
+            `${b.attempts} attempt(s), ${b.rejected} rejected, source ${b.source}; warm-up ${b.warmupTokens} tokens in ${b.warmupMs.toFixed(0)} ms; ` +
+            `wasm memory after it ${(b.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB) ` +
             `${JSON.stringify(b.copy)}\n`,
         );
       }
@@ -202,6 +204,9 @@ async function main() {
   const ms = (v) => `${v.toFixed(0)} ms`;
   const mib = (v) => `${(v / 2 ** 20).toFixed(1)} MiB`;
   const rate = (v) => `${v.toFixed(1)} tok/s`;
+  // Wasm memory against the target: at most MEMORY_TARGET times the model file.
+  const memory = (bytes) =>
+    bytes === undefined ? "—" : `${mib(bytes)} (${(bytes / statSync(q4).size).toFixed(2)}x the model file, target ${MEMORY_TARGET}x)`;
   const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${(a / b).toFixed(2)}x`);
   const metrics = [
     ["cold load (fetch + compile + model ready)", "coldLoadMs", ms],
@@ -252,7 +257,7 @@ async function main() {
       `  ${threads} thread(s): ${ms(bannerMs)} (${bannerMs <= BANNER_TARGET_MS ? "met" : "MISSED"}); ` +
         `reading the prompt ${part("promptMs")}, drawing ${part("drawMs")}, checks ${part("optimizeMs")}, ` +
         `attempts ${med("banneret", key, "attempts")}; ` +
-        `warm-up at load ${part("warmupMs")}`,
+        `warm-up at load ${part("warmupMs")}; wasm memory after it ${memory(med("banneret", key, "wasmMemoryBytes"))}`,
     );
   }
   // How far apart the same build's runs were: the host's own noise, which
