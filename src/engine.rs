@@ -219,7 +219,7 @@ impl Engine {
     /// older prompts they start with (kept alive by them, cached or not).
     pub fn prompt_cache_bytes(&self) -> usize {
         let mut counted: Vec<&Rc<Frozen>> = Vec::new();
-        for f in self.prompt_cache.iter().flat_map(|(_, f)| std::iter::once(f).chain(f.base())) {
+        for f in self.prompt_cache.iter().flat_map(|(_, f)| std::iter::successors(Some(f), |f| f.base())) {
             if !counted.iter().any(|c| Rc::ptr_eq(c, f)) {
                 counted.push(f);
             }

@@ -226,23 +226,23 @@ fn simd_attention_equals_the_scalar_order_bit_for_bit() {
     // 11 positions (not a multiple of four); 2 new queries.
     let (p0, n) = (9, 2);
     let (k, v, q) = (values(11 * kv_dim, 1), values(11 * kv_dim, 2), values(n * q_dim, 3));
-    let rows = |a: usize, b: usize| (&k[a * kv_dim..b * kv_dim], &v[a * kv_dim..b * kv_dim]);
-    // The cache as the engine builds it, in three parts of 3, 4 and 4
+    // The cache as the engine builds it, in four parts of 3, 2, 3 and 3
     // positions (groups of four keys cross them): a warmed-up prompt (5
-    // positions, of which 3 are reused), a prompt frozen on it (positions
-    // 3..7), then the sequence's own rows.
-    let mut warm = State::new(1, h.n_kv_head, h.head_dim);
-    let (wk, wv) = rows(0, 5);
-    warm.append(0, wk, wv);
-    warm.advance(5);
-    let mut prompt = State::from_prefix(&warm.freeze(), 3);
-    let (pk, pv) = rows(3, 7);
-    prompt.append(0, pk, pv);
-    prompt.advance(4);
-    let mut state = State::from_prefix(&prompt.freeze(), 7);
-    let (sk, sv) = rows(7, 11);
-    state.append(0, sk, sv);
-    state.advance(4);
+    // positions, 3 reused), a prompt frozen on it (3..6, of which 3..5 are
+    // reused), a prompt frozen on that (5..8), then the sequence's own rows.
+    let extend = |prefix: Option<(&std::rc::Rc<banneret::model::Frozen>, usize)>, a: usize, b: usize| {
+        let mut state = match prefix {
+            Some((frozen, len)) => State::from_prefix(frozen, len),
+            None => State::new(1, h.n_kv_head, h.head_dim),
+        };
+        state.append(0, &k[a * kv_dim..b * kv_dim], &v[a * kv_dim..b * kv_dim]);
+        state.advance(b - a);
+        state
+    };
+    let warm = extend(None, 0, 5).freeze();
+    let prompt = extend(Some((&warm, 3)), 3, 6).freeze();
+    let longer = extend(Some((&prompt, 5)), 5, 8).freeze();
+    let state = extend(Some((&longer, 8)), 8, 11);
     let view = state.layer(0);
     let scale = 0.125;
     let (mut scores, mut got) = (Vec::new(), vec![0f32; n * q_dim]);

@@ -2,8 +2,9 @@
 //! many sequences share (the prompt, read once), followed by positions of
 //! its own; attention reads the parts as one. A frozen prefix may itself
 //! start with the first positions of an older one (a visitor's prompt on
-//! the warmed-up beginning it extends), so a prompt's cache holds only the
-//! positions it read, never a copy of the ones it reused. Each key/value
+//! the warmed-up beginning it extends, which may extend another), so a
+//! prompt's cache holds only the positions it read, not a copy of the ones
+//! it reused (up to [`PARTS`] parts in all). Each key/value
 //! head's rows are stored apart (`[position][head_dim]`), so attention over
 //! one head streams contiguous memory instead of picking a third out of
 //! every row.
@@ -15,6 +16,12 @@ use std::rc::Rc;
 /// position per step, and doubling would leave up to half of its rows
 /// unused (a banner variant of 43 positions would hold 64).
 const GROWTH_POSITIONS: usize = 16;
+
+/// Parts a sequence's cache may be read in: up to `PARTS - 1` frozen
+/// prefixes, each starting with the one before, then the sequence's own
+/// rows. Freezing on a chain already that long copies one link's rows
+/// instead of adding a link.
+pub const PARTS: usize = 4;
 
 /// Where each layer's heads sit: `layer * heads + head`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,9 +38,8 @@ impl Shape {
 }
 
 /// A read-only cache of `len` positions, shared by the sequences built on
-/// it: the first `base_len` positions of `base` (a frozen cache without a
-/// base of its own, so every view has at most three parts), then rows of
-/// its own.
+/// it: the first `base_len` positions of `base` (itself a chain of at most
+/// `PARTS - 2` links), then rows of its own.
 #[derive(Debug, Default)]
 pub struct Frozen {
     base: Option<Rc<Frozen>>,
@@ -63,6 +69,23 @@ impl Frozen {
     /// The cache this one starts with, if any.
     pub fn base(&self) -> Option<&Rc<Frozen>> {
         self.base.as_ref()
+    }
+
+    /// Frozen caches in the chain that ends with this one.
+    fn links(&self) -> usize {
+        1 + self.base.as_ref().map_or(0, |b| b.links())
+    }
+
+    /// Writes the parts holding this cache's first `len` positions, oldest
+    /// first, into `parts`; returns how many.
+    fn parts<'a>(&'a self, len: usize, layer: std::ops::Range<usize>, parts: &mut [Part<'a>; PARTS]) -> usize {
+        let from_base = len.min(self.base_len);
+        let i = match &self.base {
+            Some(b) => b.parts(from_base, layer.clone(), parts),
+            None => 0,
+        };
+        parts[i] = Part::of(&self.k, &self.v, layer, len - from_base);
+        i + 1
     }
 }
 
@@ -106,25 +129,25 @@ impl<'a> Part<'a> {
 }
 
 /// One layer's keys and values as seen by attention, head by head: the
-/// frozen prefix's base, the prefix's own rows, the sequence's own rows.
+/// frozen prefixes' rows, oldest first, then the sequence's own rows.
 #[derive(Clone, Copy)]
 pub struct LayerView<'a> {
-    parts: [Part<'a>; 3],
+    parts: [Part<'a>; PARTS],
     head_dim: usize,
 }
 
-/// One key/value head's rows, `[position][head_dim]`, in three consecutive
-/// parts (any may be empty).
+/// One key/value head's rows, `[position][head_dim]`, in consecutive parts
+/// (any may be empty).
 pub struct HeadView<'a> {
-    pub k: [&'a [f32]; 3],
-    pub v: [&'a [f32]; 3],
+    pub k: [&'a [f32]; PARTS],
+    pub v: [&'a [f32]; PARTS],
 }
 
 impl<'a> LayerView<'a> {
     /// Key/value head `head` of this layer.
     pub fn head(&self, head: usize) -> HeadView<'a> {
-        let [a, b, c] = self.parts.map(|p| p.head(head, self.head_dim));
-        HeadView { k: [a.0, b.0, c.0], v: [a.1, b.1, c.1] }
+        let rows = self.parts.map(|p| p.head(head, self.head_dim));
+        HeadView { k: rows.map(|r| r.0), v: rows.map(|r| r.1) }
     }
 }
 
@@ -205,45 +228,42 @@ impl State {
 
     pub fn layer(&self, layer: usize) -> LayerView<'_> {
         let range = self.shape.layer(layer);
-        let (base, prefix) = match &self.prefix {
-            Some(p) => {
-                let from_base = self.prefix_len.min(p.base_len);
-                let base = match &p.base {
-                    Some(b) => Part::of(&b.k, &b.v, range.clone(), from_base),
-                    None => Part::EMPTY,
-                };
-                (base, Part::of(&p.k, &p.v, range.clone(), self.prefix_len - from_base))
-            }
-            None => (Part::EMPTY, Part::EMPTY),
+        let mut parts = [Part::EMPTY; PARTS];
+        let i = match &self.prefix {
+            Some(p) => p.parts(self.prefix_len, range.clone(), &mut parts),
+            None => 0,
         };
         // Every own row, including those a forward pass appended before it
         // advances the positions (its attention reads them).
-        let own = Part::of(&self.k, &self.v, range, usize::MAX);
-        LayerView { parts: [base, prefix, own], head_dim: self.shape.head_dim }
+        parts[i] = Part::of(&self.k, &self.v, range, usize::MAX);
+        LayerView { parts, head_dim: self.shape.head_dim }
     }
 
     /// Turns this cache into a shareable prefix. Its own rows move over
     /// without a copy; the positions it reused from a frozen prefix stay
-    /// there (the new prefix starts with them), unless that prefix has a base
-    /// itself, whose own visible rows are then copied in front of this
-    /// cache's, keeping every chain one link long.
+    /// there (the new prefix starts with them). On a chain already
+    /// `PARTS - 1` links long, the last link's visible rows are copied in
+    /// front of this cache's instead, so the chain does not grow.
     pub fn freeze(self) -> Rc<Frozen> {
         let len = self.len();
         let State { prefix, prefix_len, mut k, mut v, own: _, shape } = self;
+        // The shortest chain that holds the reused positions.
+        let mut prefix = prefix.filter(|_| prefix_len > 0);
+        while let Some(b) = prefix.as_ref().filter(|p| prefix_len <= p.base_len).and_then(|p| p.base.clone()) {
+            prefix = Some(b);
+        }
         let (base, base_len) = match prefix {
-            Some(p) if prefix_len > 0 && p.base.is_none() => (Some(p), prefix_len),
-            Some(p) if prefix_len > 0 => {
+            Some(p) if p.links() < PARTS - 1 => (Some(p), prefix_len),
+            Some(p) => {
                 let from_base = prefix_len.min(p.base_len);
                 let copied = (prefix_len - from_base) * shape.head_dim;
-                if copied > 0 {
-                    // One head's rows at a time, each to exactly its size.
-                    for (rows, older) in k.iter_mut().zip(&p.k).chain(v.iter_mut().zip(&p.v)) {
-                        *rows = older[..copied].iter().chain(rows.iter()).copied().collect();
-                    }
+                // One head's rows at a time, each to exactly its size.
+                for (rows, older) in k.iter_mut().zip(&p.k).chain(v.iter_mut().zip(&p.v)) {
+                    *rows = older[..copied].iter().chain(rows.iter()).copied().collect();
                 }
                 (p.base.clone(), from_base)
             }
-            _ => (None, 0),
+            None => (None, 0),
         };
         Rc::new(Frozen { base, base_len, k, v, len, shape })
     }
@@ -318,19 +338,29 @@ mod tests {
         positions(&mut shorter, 2..3);
         assert_eq!(keys(&shorter), [0.0, 1.0, 2.0]);
 
-        // Frozen again on a prefix that has a base: within the base no copy;
-        // past it, the prefix's own rows are copied and the chain stays one link.
+        // Frozen again within the older prefix: it starts with that one.
         let within = State::from_prefix(&prompt, 2).freeze();
         assert!(Rc::ptr_eq(within.base().unwrap(), &warm));
         assert_eq!((within.len(), within.bytes()), (2, 0));
+        // Past it: a third link, no copy.
         let mut past = State::from_prefix(&prompt, 5);
         past.reserve(3);
         positions(&mut past, 5..8);
         let past = past.freeze();
-        assert!(Rc::ptr_eq(past.base().unwrap(), &warm));
-        assert!(past.base().unwrap().base().is_none());
-        assert_eq!((past.len(), past.bytes()), (8, 2 * 5 * 4), "the copied rows and its own, at their size");
+        assert!(Rc::ptr_eq(past.base().unwrap(), &prompt));
+        assert_eq!((past.len(), past.bytes()), (8, 2 * 3 * 4));
         assert_eq!(keys(&State::from_prefix(&past, 8)), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        // On a chain of PARTS - 1 links: the last link's visible rows are
+        // copied in front of the new ones, and the chain stays that long.
+        let mut deeper = State::from_prefix(&past, 7);
+        deeper.reserve(2);
+        positions(&mut deeper, 7..9);
+        let deeper = deeper.freeze();
+        assert!(Rc::ptr_eq(deeper.base().unwrap(), &prompt));
+        assert_eq!((deeper.len(), deeper.bytes()), (9, 2 * 4 * 4), "2 rows copied, 2 read");
+        let mut sequence = State::from_prefix(&deeper, 9);
+        positions(&mut sequence, 9..10);
+        assert_eq!(keys(&sequence), (0..10).map(|p| p as f32).collect::<Vec<_>>());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! branch-free loops the compiler vectorizes (wasm SIMD128 included). wasm
 //! has no `exp` instruction and libm's is slow, so `exp` is a polynomial.
 
-use crate::model::kv::LayerView;
+use crate::model::kv::{LayerView, PARTS};
 
 /// `e^x` to about 2e-7 relative error: `x = n·ln2 + f` (Cody-Waite, ln2 in
 /// two parts so `f` is exact), `e^x = 2^n · e^f` with a degree-6 Taylor
@@ -150,7 +150,7 @@ pub fn log_sum_exp_scalar(x: &[f32]) -> f32 {
 /// parts of contiguous rows of `head_dim`). SIMD builds take four keys of a
 /// part at a time (independent sums instead of one dependency chain), each
 /// summed in the same order as [`dot`], so the grouping changes no bits.
-fn key_scores(q: &[f32], group: usize, head_dim: usize, keys: [&[f32]; 3], scale: f32, stride: usize, scores: &mut [f32]) {
+fn key_scores(q: &[f32], group: usize, head_dim: usize, keys: [&[f32]; PARTS], scale: f32, stride: usize, scores: &mut [f32]) {
     let query = |g: usize| &q[g * head_dim..(g + 1) * head_dim];
     let mut j = 0;
     for part in keys {
@@ -296,9 +296,9 @@ fn attend(
     let (hd, q_dim) = (h.head_dim, h.n_head * h.head_dim);
     let group = heads.len();
     let kv = s.kv.head(heads.start / (h.n_head / h.n_kv_head));
-    // Keys and values of positions start..end: the rows of the three parts
-    // that fall in the window, as (up to) three contiguous slices.
-    fn visible<'a>(parts: &[&'a [f32]; 3], hd: usize, start: usize, end: usize) -> [&'a [f32]; 3] {
+    // Keys and values of positions start..end: the rows of the cache's parts
+    // that fall in the window, as one contiguous slice per part.
+    fn visible<'a>(parts: &[&'a [f32]; PARTS], hd: usize, start: usize, end: usize) -> [&'a [f32]; PARTS] {
         let (mut skip, mut left) = (start * hd, (end - start) * hd);
         parts.map(|p| {
             let from = skip.min(p.len());
@@ -326,7 +326,7 @@ fn attend(
 /// `out += sum_j w[j] * v_j`, in order of `j` (the rows of `v`'s parts one
 /// after another), with the running sums in 32-wide slices small enough to
 /// stay in registers.
-fn weighted_sum(w: &[f32], v: [&[f32]; 3], head_dim: usize, out: &mut [f32]) {
+fn weighted_sum(w: &[f32], v: [&[f32]; PARTS], head_dim: usize, out: &mut [f32]) {
     const LANES: usize = 32;
     for (c, acc) in out.chunks_mut(LANES).enumerate() {
         let start = c * LANES;
