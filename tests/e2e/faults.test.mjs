@@ -187,13 +187,15 @@ test("200 generations in one worker: wasm memory and live heap reach a plateau",
   const at = (n) => out.find((s) => s.n === n);
   const last = out.at(-1);
   // The prompt cache (bounded at 32 MiB) and the KV caches settle within the
-  // first 40 generations; after that neither measure may trend upwards: the
-  // linear memory stays put, and the live heap of the last three samples
-  // stays within what it was between generations 40 and 100.
-  assert.ok(last.wasmMemoryBytes - at(40).wasmMemoryBytes <= 2 * MiB, `wasm memory grew from ${at(40).wasmMemoryBytes} to ${last.wasmMemoryBytes} after generation 40`);
-  const early = Math.max(...[40, 60, 80, 100].map((n) => at(n).heapBytes));
+  // first 80 generations (a prompt that begins like a cached one holds only
+  // its own positions, so about 60 of these fit before the bound evicts);
+  // after that neither measure may trend upwards: the linear memory stays
+  // put, and the live heap of the last three samples stays within what it
+  // was between generations 80 and 120.
+  assert.ok(last.wasmMemoryBytes - at(80).wasmMemoryBytes <= 2 * MiB, `wasm memory grew from ${at(80).wasmMemoryBytes} to ${last.wasmMemoryBytes} after generation 80`);
+  const early = Math.max(...[80, 100, 120].map((n) => at(n).heapBytes));
   const late = Math.max(...[160, 180, 200].map((n) => at(n).heapBytes));
-  assert.ok(late <= early + 2 * MiB, `live heap crept from ${early} (generations 40–100) to ${late} (160–200)`);
+  assert.ok(late <= early + 2 * MiB, `live heap crept from ${early} (generations 80–120) to ${late} (160–200)`);
   assert.ok(at(0).heapBytes > 50 * MiB, "the heap count includes the model's weights (the counter works)");
   assert.deepEqual(problems, []);
   await context.close();
