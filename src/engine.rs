@@ -27,8 +27,10 @@ use crate::tokenizer::{StreamDecoder, Tokenizer};
 pub const PREFILL_CHUNK: usize = 64;
 
 /// Bytes of KV cache kept for recent prompts (each entry is a frozen prompt;
-/// the least recently used go first). SmolLM2 needs 46 KiB per position, so
-/// this holds about four 170-token prompt prefixes.
+/// the least recently used go first). SmolLM2 needs 45 KiB per position, so
+/// this holds about 730 positions; a prompt that extends a cached one holds
+/// only its own (a banner's two warmed-up beginnings take ~275, each
+/// visitor's tail ~170).
 pub const PROMPT_CACHE_BYTES: usize = 32 << 20;
 
 /// What a loaded model is, for the page and the CLI.
