@@ -431,6 +431,26 @@ fn repeated_fields_are_caught() {
 }
 
 #[test]
+fn a_field_that_only_repeats_the_one_above_it_is_caught() {
+    let nw = store("northwind");
+    let brand = nw.brand.clone();
+    let banner = |headline: &str, subline: &str, cta: &str| {
+        ctx_run(&nw, &brand, ContentKind::Banner, &[("headline", headline), ("subline", subline), ("cta", cta)], &[])
+    };
+    let distinct = |field: &str| vec![("distinct".to_string(), Some(field.to_string()))];
+    // Real-model output once "now $129" was cut from the subline.
+    assert_eq!(banner("Ridgeline Trail Runner", "The Ridgeline Trail Runner.", "Take a look"), distinct("subline"));
+    assert_eq!(banner("Ridgeline Trail Runner, now $99", "The Ridgeline trail runner!", "Take a look"), distinct("subline"));
+    // A subline that repeats the headline and adds to it, a headline the
+    // subline extends, and a button echoing the line above are all fine.
+    let none: Vec<(String, Option<String>)> = Vec::new();
+    assert_eq!(banner("Ridgeline Trail Runner", "The Ridgeline Trail Runner is now $99, down from $129.", "Take a look"), none);
+    assert_eq!(banner("Shop the Winter Sale", "Shop the Winter Sale: the Ridgeline Trail Runner for $99.", "Shop the sale"), none);
+    // A button that repeats a field word for word is not.
+    assert_eq!(banner("Shop the sale", "The Ridgeline Trail Runner is now $99.", "Shop the sale"), distinct("cta"));
+}
+
+#[test]
 fn events_claims_and_price_roles_seen_with_the_real_model() {
     let nw = store("northwind");
     let tr = ["NW-TR-101"];

@@ -4,7 +4,7 @@
 //! (nothing the plan contradicts: "in your cart" with no cart, a price going
 //! up), `voice` (the store speaks, not a chat assistant), `markup`,
 //! `injection_echo`, `prompt_echo`, `language`. Over the whole copy: `distinct` (no field
-//! repeats another), `relevance` (it is about the plan), `required_terms`,
+//! only repeats another's words), `relevance` (it is about the plan), `required_terms`,
 //! `emoji`. A check that fails carries the offending spans so repair.rs can
 //! cut exactly those.
 
@@ -343,6 +343,36 @@ pub fn markup_in(text: &str) -> Option<String> {
     None
 }
 
+/// Fields that only repeat an earlier one, each with that field's label: a
+/// field whose words (stop words aside, stemmed) all appear in a field above
+/// it, e.g. the subline "The Ridgeline Trail Runner." under the headline
+/// "Ridgeline Trail Runner" (often what is left once a false price is cut).
+/// A headline that the subline repeats and extends is fine, and so is a
+/// call to action that echoes the line above it ("Shop the sale") unless it
+/// repeats a field word for word.
+pub fn repeated_fields(kind: ContentKind, copy: &CopyFields) -> Vec<(&'static str, &'static str)> {
+    let fields: Vec<_> = kind
+        .fields()
+        .iter()
+        .filter_map(|spec| copy.get(spec.name).map(|text| (spec, words(text))))
+        .collect();
+    let content = |w: &[String]| -> HashSet<String> { w.iter().filter(|w| !is_stopword(w)).map(|w| stem(w)).collect() };
+    fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (spec, mine))| {
+            let repeats = |theirs: &Vec<String>| match spec.is_call_to_action() {
+                true => mine == theirs,
+                false => {
+                    let own = content(mine);
+                    !own.is_empty() && own.is_subset(&content(theirs))
+                }
+            };
+            fields[..i].iter().find(|(_, theirs)| repeats(theirs)).map(|(other, _)| (spec.name, other.label))
+        })
+        .collect()
+}
+
 /// Runs every check on `copy`. `extra_scope` names more texts whose products
 /// are in scope for facts (the original copy of a rewrite).
 pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<Check> {
@@ -495,25 +525,16 @@ pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<C
         }
     }
     if ctx.kind.fields().len() > 1 {
-        let mut seen: Vec<String> = Vec::new();
-        let mut dup = false;
-        for spec in ctx.kind.fields() {
-            let Some(text) = copy.get(spec.name) else {
-                continue;
-            };
-            let key = words(text).join(" ");
-            if seen.contains(&key) {
-                dup = true;
-                out.push(Check::fail(
-                    "distinct",
-                    Some(spec.name),
-                    "repeats another field word for word".into(),
-                    Vec::new(),
-                ));
-            }
-            seen.push(key);
+        let failed = repeated_fields(ctx.kind, copy);
+        for (name, other) in &failed {
+            out.push(Check::fail(
+                "distinct",
+                Some(name),
+                format!("adds nothing to the {}: every word of it is there", other.to_lowercase()),
+                Vec::new(),
+            ));
         }
-        if !dup {
+        if failed.is_empty() {
             out.push(Check::pass("distinct", None));
         }
     }

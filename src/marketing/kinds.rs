@@ -35,6 +35,13 @@ pub struct FieldSpec {
     pub ideal: (f32, f32),
 }
 
+impl FieldSpec {
+    /// A button label ("CTA"), which may echo the copy around it.
+    pub fn is_call_to_action(&self) -> bool {
+        std::ptr::eq(self.aliases, CTA)
+    }
+}
+
 #[derive(Debug)]
 pub struct KindSpec {
     pub kind: ContentKind,
