@@ -343,14 +343,14 @@ pub fn markup_in(text: &str) -> Option<String> {
     None
 }
 
-/// Fields that only repeat an earlier one, each with that field's label: a
-/// field whose words (stop words aside, stemmed) all appear in a field above
+/// Fields that only repeat an earlier one, each with the label of the one
+/// it repeats: a field whose words (stop words aside, stemmed) all appear in a field above
 /// it, e.g. the subline "The Ridgeline Trail Runner." under the headline
 /// "Ridgeline Trail Runner" (often what is left once a false price is cut).
 /// A headline that the subline repeats and extends is fine, and so is a
 /// call to action that echoes the line above it ("Shop the sale") unless it
 /// repeats a field word for word.
-pub fn repeated_fields(kind: ContentKind, copy: &CopyFields) -> Vec<(&'static str, &'static str)> {
+fn repeated_fields(kind: ContentKind, copy: &CopyFields) -> Vec<(&'static str, &'static str)> {
     let fields: Vec<_> = kind
         .fields()
         .iter()
