@@ -485,6 +485,16 @@ fn events_claims_and_price_roles_seen_with_the_real_model() {
         rules(&nw, &tr, "A best-seller, for a limited time."),
         vec!["claim", "claim"]
     );
+    // Green claims (real-model output for the tent), unless the catalog makes them.
+    assert_eq!(
+        rules(&nw, &["NW-TN-520"], "Our basecamp 2 tent is not only eco-friendly, but also made of recycled nylon."),
+        vec!["claim", "claim"]
+    );
+    assert_eq!(rules(&nw, &["NW-DN-410"], "Sustainable warmth for the cold months."), vec!["claim"]);
+    assert_eq!(
+        rules(&nw, &["NW-DN-410"], "800-fill responsibly sourced down."),
+        Vec::<&str>::new()
+    );
     assert_eq!(
         rules(&nw, &["NW-YG-710"], "While stock lasts."),
         Vec::<&str>::new()

@@ -32,7 +32,8 @@
 //!   scope ("Vibram outsole" on a tent banner) fails, unless an in-scope
 //!   product has it too.
 //! - **Claims** no catalog field can back ("best-seller", "award-winning",
-//!   "limited time", "reviewed") fail unless catalog text says them.
+//!   "limited time", "reviewed", "eco-friendly", "recycled") fail unless
+//!   catalog text says them.
 //! - **Events**: "Summer Sale", "Black Friday" must be the catalog's own.
 //! - **Sale status**: copy about a product on sale must not deny the sale
 //!   ("no longer on sale", "the sale has ended").
@@ -169,6 +170,28 @@ const UNVERIFIABLE: &[&str] = &[
     "easy returns",
     "warranty",
     "money-back",
+    // Environmental and sourcing claims (what the catalog does not say is
+    // greenwashing).
+    "eco-friendly",
+    "environmentally friendly",
+    "planet-friendly",
+    "sustainable",
+    "sustainably",
+    "carbon-neutral",
+    "climate-neutral",
+    "net zero",
+    "biodegradable",
+    "compostable",
+    "recycled",
+    "recyclable",
+    "organic",
+    "non-toxic",
+    "plastic-free",
+    "zero-waste",
+    "responsibly sourced",
+    "ethically sourced",
+    "fair trade",
+    "handmade",
 ];
 
 /// Spellings of one unit, so "28 litres" matches the catalog's "28L".
