@@ -414,6 +414,28 @@ const DANGLING: &[&str] = &[
     "was",
     "will",
     "be",
+    "has",
+    "have",
+    "can",
+    "not",
+    "this",
+    "their",
+    "while",
+    "until",
+    "because",
+    "since",
+    "when",
+    "if",
+    "unless",
+    "after",
+    "before",
+    "about",
+    "without",
+    "within",
+    "through",
+    "during",
+    "per",
+    "via",
 ];
 
 /// Shortens `s` to at most `max` perceived characters, cutting at a word
@@ -563,6 +585,11 @@ mod tests {
         );
         assert_eq!(t, "First sentence here.");
         assert_eq!(trim_to_limit("瑜伽垫天然橡胶超级舒适", 4), "瑜伽垫天");
+        // A promotion cut before "stock lasts" does not end on "while".
+        assert_eq!(
+            trim_to_limit("Winter Sale: marked-down gear while stock lasts", 40),
+            "Winter Sale: marked-down gear"
+        );
         // The next word ends exactly at the limit: keep it.
         assert_eq!(
             trim_to_limit("Hello big world again", 15),
