@@ -38,7 +38,7 @@ pub struct FieldSpec {
 impl FieldSpec {
     /// A button label ("CTA"), which may echo the copy around it.
     pub fn is_call_to_action(&self) -> bool {
-        std::ptr::eq(self.aliases, CTA)
+        self.aliases == CTA
     }
 }
 
