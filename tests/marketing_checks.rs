@@ -495,6 +495,14 @@ fn events_claims_and_price_roles_seen_with_the_real_model() {
         rules(&nw, &["NW-DN-410"], "800-fill responsibly sourced down."),
         Vec::<&str>::new()
     );
+    // Invented deadlines and durations (real-model sentences).
+    assert_eq!(
+        rules(&nw, &["NW-DN-410"], "Featherlite Down Parka has been on sale for a week."),
+        vec!["claim", "sale"]
+    );
+    assert_eq!(rules(&nw, &tr, "Please make sure to purchase it tomorrow!"), vec!["claim"]);
+    assert_eq!(rules(&nw, &tr, "Only a few days left in the Winter Sale."), vec!["claim"]);
+    assert_eq!(rules(&nw, &tr, "Ready for a weekend on the trail."), Vec::<&str>::new());
     assert_eq!(
         rules(&nw, &["NW-YG-710"], "While stock lasts."),
         Vec::<&str>::new()
@@ -504,8 +512,14 @@ fn events_claims_and_price_roles_seen_with_the_real_model() {
     // A CTA the real model wrote for the trail runner, which is on sale.
     assert_eq!(rules(&nw, &tr, "No longer on sale"), vec!["sale"]);
     assert_eq!(rules(&nw, &tr, "The sale has ended, shop now"), vec!["sale"]);
-    // The parka is not on sale: saying so is true.
+    // The parka is not on sale: saying so is true, saying otherwise is not
+    // (the Winter Sale marks down some gear, not all of it).
     assert_eq!(rules(&nw, &["NW-DN-410"], "Not on sale, but built to last"), Vec::<&str>::new());
+    assert_eq!(rules(&nw, &["NW-DN-410"], "The Featherlite Down Parka is on sale now."), vec!["sale"]);
+    assert_eq!(
+        rules(&nw, &["NW-DN-410"], "Winter Sale: marked-down gear while stock lasts."),
+        Vec::<&str>::new()
+    );
 }
 
 #[test]

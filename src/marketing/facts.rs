@@ -149,6 +149,16 @@ const UNVERIFIABLE: &[&str] = &[
     "last one",
     "one copy left",
     "only one copy",
+    // Deadlines and durations: the prompt shows no dates, so any the copy
+    // states ("has been on sale for a week", "buy it tomorrow") are invented.
+    "tomorrow",
+    "midnight",
+    "this week only",
+    "this weekend only",
+    "for a week",
+    "for a month",
+    "days left",
+    "hours left",
     "popular",
     "fan favorite",
     "fan favourite",
@@ -886,6 +896,7 @@ impl FactSheet {
         self.check_features(text, scope, &mut out);
         self.check_offers(text, &mut out);
         self.check_sale_denials(text, scope, &mut out);
+        self.check_sale_claims(text, scope, &mut out);
         self.check_links(text, &mut out);
         out
     }
@@ -904,6 +915,27 @@ impl FactSheet {
                     detail: format!("'{phrase}', but the product in this copy is on sale"),
                 });
             }
+        }
+    }
+
+    /// "On sale" about copy whose products have no sale price, where no
+    /// promotion takes a percentage off either ("the parka has been on
+    /// sale"); "not on sale" is true there.
+    fn check_sale_claims(&self, text: &str, scope: &[usize], out: &mut Vec<Violation>) {
+        let on_sale = |i: &usize| self.products[*i].current < self.products[*i].regular;
+        if scope.is_empty() || scope.iter().any(on_sale) || !self.promo_percents.is_empty() {
+            return;
+        }
+        let w = words(text);
+        let claimed = (0..w.len().saturating_sub(1)).any(|i| {
+            w[i] == "on" && w[i + 1] == "sale" && !(i > 0 && matches!(w[i - 1].as_str(), "not" | "longer" | "never"))
+        });
+        if claimed {
+            out.push(Violation {
+                rule: "sale",
+                span: "on sale".to_string(),
+                detail: "'on sale', but no product in this copy has a sale price".to_string(),
+            });
         }
     }
 
