@@ -9,7 +9,7 @@ mod marketing_support;
 use banneret::marketing::checks::{self, CheckContext, EchoGuard};
 use banneret::marketing::facts::FactSheet;
 use banneret::marketing::lang::script_check;
-use banneret::marketing::{Brand, ContentKind, CopyFields, Store};
+use banneret::marketing::{Brand, Check, ContentKind, CopyFields, Store};
 use marketing_support::store;
 
 fn sheet(st: &Store, featured: &[&str]) -> FactSheet {
@@ -196,6 +196,17 @@ fn ctx_run(
     copy: &[(&str, &str)],
     hostile: &[&str],
 ) -> Vec<(String, Option<String>)> {
+    ctx_checks(st, brand, kind, copy, hostile).into_iter().map(|c| (c.name.to_string(), c.field)).collect()
+}
+
+/// The failed checks of `copy` (featured product: the trail runner).
+fn ctx_checks(
+    st: &Store,
+    brand: &Brand,
+    kind: ContentKind,
+    copy: &[(&str, &str)],
+    hostile: &[&str],
+) -> Vec<Check> {
     let facts = sheet(st, &["NW-TR-101"]);
     let hostile: Vec<String> = hostile.iter().map(|s| s.to_string()).collect();
     let echo = EchoGuard::new(&hostile, &facts);
@@ -214,11 +225,7 @@ fn ctx_run(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     );
-    checks::run(&copy, &ctx, &[])
-        .into_iter()
-        .filter(|c| !c.pass)
-        .map(|c| (c.name.to_string(), c.field))
-        .collect()
+    checks::run(&copy, &ctx, &[]).into_iter().filter(|c| !c.pass).collect()
 }
 
 fn failed(v: &[(String, Option<String>)]) -> Vec<&str> {
@@ -448,6 +455,19 @@ fn a_field_that_only_repeats_the_one_above_it_is_caught() {
     assert_eq!(banner("Shop the Winter Sale", "Shop the Winter Sale: the Ridgeline Trail Runner for $99.", "Shop the sale"), none);
     // A button that repeats a field word for word is not.
     assert_eq!(banner("Shop the sale", "The Ridgeline Trail Runner is now $99.", "Shop the sale"), distinct("cta"));
+    // Nor a sentence that only says what the button below says (real-model
+    // subline): the repair drops that sentence and keeps the rest.
+    let fields = [
+        ("headline", "Featherlite Down Parka"),
+        ("subline", "Take a look. The Featherlite Down Parka: 800-fill responsibly sourced down."),
+        ("cta", "Take a look"),
+    ];
+    let checks = ctx_checks(&nw, &brand, ContentKind::Banner, &fields, &[]);
+    assert_eq!(checks.iter().map(|c| (c.name.to_string(), c.field.clone())).collect::<Vec<_>>(), distinct("subline"));
+    let mut copy = CopyFields(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    banneret::marketing::repair::repair(ContentKind::Banner, &mut copy, &checks, None, None);
+    assert_eq!(copy.get("subline"), Some("The Featherlite Down Parka: 800-fill responsibly sourced down."));
+    assert!(ctx_run(&nw, &brand, ContentKind::Banner, &copy.iter().collect::<Vec<_>>(), &[]).is_empty());
 }
 
 #[test]

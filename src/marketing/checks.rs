@@ -19,7 +19,7 @@ use super::lexicon;
 use super::phrases;
 use super::result::{Check, CopyFields};
 use super::sanitize::strip_markup;
-use super::text::{count_emoji, is_common_word, is_stopword, perceived_len, stem, words};
+use super::text::{count_emoji, is_common_word, is_stopword, perceived_len, sentences, stem, words};
 
 /// Material from the visitor's hostile strings (markup, chat tokens,
 /// instructions) that copy must not repeat: rare words and word pairs that
@@ -373,6 +373,27 @@ fn repeated_fields(kind: ContentKind, copy: &CopyFields) -> Vec<(&'static str, &
         .collect()
 }
 
+/// Sentences of a multi-sentence field that say only what the call to
+/// action below says ("Take a look. The Featherlite Down Parka, now $299."
+/// over the button "Take a look"), with their fields. A field that is the
+/// call to action word for word is [`repeated_fields`]' case.
+fn sentences_repeating_the_call_to_action(kind: ContentKind, copy: &CopyFields) -> Vec<(&'static str, String)> {
+    let Some(cta) = kind.fields().iter().find(|s| s.is_call_to_action()).and_then(|s| copy.get(s.name)) else {
+        return Vec::new();
+    };
+    let cta = words(cta);
+    let mut out = Vec::new();
+    for spec in kind.fields().iter().filter(|s| !s.is_call_to_action()) {
+        let Some(text) = copy.get(spec.name) else { continue };
+        let parts = sentences(text);
+        if cta.is_empty() || parts.len() < 2 {
+            continue;
+        }
+        out.extend(parts.into_iter().filter(|p| words(p) == cta).map(|p| (spec.name, p.trim().to_string())));
+    }
+    out
+}
+
 /// Runs every check on `copy`. `extra_scope` names more texts whose products
 /// are in scope for facts (the original copy of a rewrite).
 pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<Check> {
@@ -534,7 +555,16 @@ pub fn run(copy: &CopyFields, ctx: &CheckContext, extra_scope: &[&str]) -> Vec<C
                 Vec::new(),
             ));
         }
-        if failed.is_empty() {
+        let echoes = sentences_repeating_the_call_to_action(ctx.kind, copy);
+        for (name, sentence) in &echoes {
+            out.push(Check::fail(
+                "distinct",
+                Some(name),
+                format!("'{sentence}' only repeats the call to action"),
+                vec![sentence.clone()],
+            ));
+        }
+        if failed.is_empty() && echoes.is_empty() {
             out.push(Check::pass("distinct", None));
         }
     }

@@ -104,9 +104,24 @@ pub fn repair(
 ) -> Vec<String> {
     let mut notes = Vec::new();
     for c in checks.iter().filter(|c| !c.pass && c.name == "distinct") {
-        if let Some(field) = &c.field {
-            copy.0.retain(|(n, _)| n != field);
-            notes.push(format!("{field}: repeated another field; removed"));
+        let Some(field) = &c.field else { continue };
+        // A sentence that repeats the call to action goes; the field goes
+        // when nothing else of it is left, or when all of it is a repeat.
+        let min = kind.fields().iter().find(|s| s.name == field).map_or(1, |s| s.min.max(1));
+        let rest = copy.get(field).filter(|_| !c.spans.is_empty()).map(|text| {
+            let repeat: Vec<Vec<String>> = c.spans.iter().map(|s| words(s)).collect();
+            let kept: Vec<String> = sentences(text).into_iter().filter(|s| !repeat.contains(&words(s))).collect();
+            collapse_ws(&kept.join(" "))
+        });
+        match rest {
+            Some(rest) if perceived_len(&rest) >= min => {
+                copy.set(field, rest);
+                notes.push(format!("{field}: dropped a sentence repeating the call to action"));
+            }
+            _ => {
+                copy.0.retain(|(n, _)| n != field);
+                notes.push(format!("{field}: repeated another field; removed"));
+            }
         }
     }
     // A minority of fields missing: take them from `fill` (the catalog-only
