@@ -104,7 +104,8 @@ pub fn repair(
 ) -> Vec<String> {
     let mut notes = Vec::new();
     for c in checks.iter().filter(|c| !c.pass && c.name == "distinct") {
-        let Some(field) = &c.field else { continue };
+        // (A field already removed by another repeat check stays removed.)
+        let Some(field) = c.field.as_deref().filter(|f| copy.get(f).is_some()) else { continue };
         // A sentence that repeats the call to action goes; the field goes
         // when nothing else of it is left, or when all of it is a repeat.
         let min = kind.fields().iter().find(|s| s.name == field).map_or(1, |s| s.min.max(1));
