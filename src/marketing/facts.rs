@@ -901,9 +901,14 @@ impl FactSheet {
         out
     }
 
+    /// Whether a product in `scope` costs less now than its regular price.
+    fn any_on_sale(&self, scope: &[usize]) -> bool {
+        scope.iter().any(|&i| self.products[i].current < self.products[i].regular)
+    }
+
     /// "No longer on sale" about copy whose product is on sale.
     fn check_sale_denials(&self, text: &str, scope: &[usize], out: &mut Vec<Violation>) {
-        if !scope.iter().any(|&i| self.products[i].current < self.products[i].regular) {
+        if !self.any_on_sale(scope) {
             return;
         }
         let text_words = format!(" {} ", words(text).join(" "));
@@ -922,8 +927,7 @@ impl FactSheet {
     /// promotion takes a percentage off either ("the parka has been on
     /// sale"); "not on sale" is true there.
     fn check_sale_claims(&self, text: &str, scope: &[usize], out: &mut Vec<Violation>) {
-        let on_sale = |i: &usize| self.products[*i].current < self.products[*i].regular;
-        if scope.is_empty() || scope.iter().any(on_sale) || !self.promo_percents.is_empty() {
+        if scope.is_empty() || self.any_on_sale(scope) || !self.promo_percents.is_empty() {
             return;
         }
         let w = words(text);
