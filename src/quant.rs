@@ -101,8 +101,14 @@ impl Activations {
 
     fn q8(&mut self) -> &[BlockQ8] {
         if !self.has_q8 {
-            self.q8.clear();
-            self.q8.extend(self.x.chunks_exact(QK).map(quantize_q8));
+            // A prompt's rows are quantized on every thread.
+            let (x, cols) = (&self.x, self.cols);
+            self.q8.resize(x.len() / QK, BlockQ8 { d: 0.0, s: 0.0, sum: 0, qs: [0; QK] });
+            crate::threads::rows_mut(&mut self.q8, cols / QK, &|first, q8| {
+                for (q, block) in q8.iter_mut().zip(x[first * cols..].chunks_exact(QK)) {
+                    *q = quantize_q8(block);
+                }
+            });
             self.has_q8 = true;
         }
         &self.q8

@@ -133,6 +133,47 @@ pub fn run(parts: usize, work: &(dyn Fn(usize) + Sync)) {
     }
 }
 
+/// Row-wise work (norms, activation quantization, SwiGLU, rotation) on at
+/// least this many rows is split across the threads: a prompt's rows are,
+/// a decoded step's one to four are not.
+pub const MIN_PARALLEL_ROWS: usize = 8;
+
+/// Runs `work(first_row, chunk)` over `data` cut into contiguous chunks of
+/// whole rows (`row_len` elements each), split across the threads when there
+/// are at least [`MIN_PARALLEL_ROWS`] rows. Each row is handed to exactly
+/// one call, so work that treats rows independently computes the same bits
+/// however they are split.
+pub fn rows_mut<T: Send>(data: &mut [T], row_len: usize, work: &(dyn Fn(usize, &mut [T]) + Sync)) {
+    let rows = data.len() / row_len.max(1);
+    if threads() == 1 || rows < MIN_PARALLEL_ROWS {
+        work(0, data);
+        return;
+    }
+    let parts = (threads() * PARTS_PER_THREAD).min(rows);
+    let base = RowsPtr(data.as_mut_ptr());
+    run(parts, &|p| {
+        let rows = p * rows / parts..(p + 1) * rows / parts;
+        // SAFETY: the parts' row ranges are disjoint and inside `data`, which
+        // stays borrowed until `run` has seen every part finish.
+        let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(rows.start * row_len), rows.len() * row_len) };
+        work(rows.start, chunk);
+    });
+}
+
+/// The start of [`rows_mut`]'s data, shared by its parts (each touches only its own rows).
+struct RowsPtr<T>(*mut T);
+
+// SAFETY: the parts of `rows_mut` touch disjoint rows of `T: Send` values.
+unsafe impl<T: Send> Sync for RowsPtr<T> {}
+
+impl<T> RowsPtr<T> {
+    /// # Safety
+    /// `offset` must lie inside the slice the pointer came from.
+    unsafe fn at(&self, offset: usize) -> *mut T {
+        unsafe { self.0.add(offset) }
+    }
+}
+
 /// A helper thread's life in the shared pool: wait for a job, work on it,
 /// repeat. Never returns.
 #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
@@ -309,6 +350,25 @@ mod tests {
                 });
             }
             assert!(hits.iter().all(|h| h.load(Relaxed) == 50), "{parts} parts: {hits:?}");
+        }
+    }
+
+    #[test]
+    fn rows_mut_hands_each_row_to_one_call_with_its_index() {
+        for rows in [0, 1, MIN_PARALLEL_ROWS - 1, MIN_PARALLEL_ROWS, 37, 200] {
+            let mut data = vec![0usize; rows * 3];
+            let calls = AtomicU64::new(0);
+            rows_mut(&mut data, 3, &|first, chunk| {
+                calls.fetch_add(1, Relaxed);
+                for (i, row) in chunk.chunks_exact_mut(3).enumerate() {
+                    row.iter_mut().for_each(|v| *v += first + i + 1);
+                }
+            });
+            let want: Vec<usize> = (0..rows).flat_map(|r| [r + 1; 3]).collect();
+            assert_eq!(data, want, "{rows} rows");
+            if threads() > 1 && rows >= MIN_PARALLEL_ROWS {
+                assert!(calls.load(Relaxed) > 1, "{rows} rows ran as one part");
+            }
         }
     }
 

@@ -261,7 +261,7 @@ impl Gemma3 {
             b.gate.resize(n * c.ffn_dim, 0.0);
             b.up.resize(n * c.ffn_dim, 0.0);
             matmul_shared(&mut [(&layer.w_gate, &mut b.gate), (&layer.w_up, &mut b.up)], &mut b.acts);
-            ops::gelu_mul(&mut b.gate, &b.up);
+            ops::gelu_mul(&mut b.gate, &b.up, c.ffn_dim);
             b.acts.set(&b.gate, n);
             layer.w_down.matmul(&mut b.acts, &mut b.proj);
             rms_norm(&b.proj, &layer.post_ffn_norm, c.norm_eps, &mut b.xn);

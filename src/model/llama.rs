@@ -320,7 +320,7 @@ impl Llama {
             b.gate.resize(n * c.ffn_dim, 0.0);
             b.up.resize(n * c.ffn_dim, 0.0);
             matmul_shared(&mut [(&layer.w_gate, &mut b.gate), (&layer.w_up, &mut b.up)], &mut b.acts);
-            ops::silu_mul(&mut b.gate, &b.up);
+            ops::silu_mul(&mut b.gate, &b.up, c.ffn_dim);
             b.acts.set(&b.gate, n);
             layer.w_down.matmul(&mut b.acts, &mut b.proj);
             add_in_place(&mut b.x, &b.proj);
@@ -353,16 +353,20 @@ impl Llama {
     fn rotate(&self, x: &mut [f32], heads: usize, cos: &[f32], sin: &[f32]) {
         let hd = self.config.head_dim;
         let half = self.inv_freq.len();
-        for (t, row) in x.chunks_exact_mut(heads * hd).enumerate() {
-            let (c, s) = (&cos[t * half..(t + 1) * half], &sin[t * half..(t + 1) * half]);
-            for head in row.chunks_exact_mut(hd) {
-                for i in 0..half {
-                    let (a, b) = (head[2 * i], head[2 * i + 1]);
-                    head[2 * i] = a * c[i] - b * s[i];
-                    head[2 * i + 1] = a * s[i] + b * c[i];
+        // A prompt's rows are rotated on every thread.
+        crate::threads::rows_mut(x, heads * hd, &|first, x| {
+            for (r, row) in x.chunks_exact_mut(heads * hd).enumerate() {
+                let t = first + r;
+                let (c, s) = (&cos[t * half..(t + 1) * half], &sin[t * half..(t + 1) * half]);
+                for head in row.chunks_exact_mut(hd) {
+                    for i in 0..half {
+                        let (a, b) = (head[2 * i], head[2 * i + 1]);
+                        head[2 * i] = a * c[i] - b * s[i];
+                        head[2 * i + 1] = a * s[i] + b * c[i];
+                    }
                 }
             }
-        }
+        });
     }
 }
 

@@ -29,16 +29,19 @@ pub fn max(a: f32, b: f32) -> f32 {
 }
 
 /// Root-mean-square normalization of each `weight.len()`-wide row of `x`.
+/// A prompt's rows are split across the threads ([`crate::threads::rows_mut`]).
 pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut Vec<f32>) {
     let dim = weight.len();
     out.resize(x.len(), 0.0);
-    for (row, o) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-        let mean_sq = dot(row, row) / dim as f32;
-        let scale = 1.0 / (mean_sq + eps).sqrt();
-        for ((o, &v), &w) in o.iter_mut().zip(row).zip(weight) {
-            *o = v * scale * w;
+    crate::threads::rows_mut(out, dim, &|first, out| {
+        for (row, o) in x[first * dim..].chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+            let mean_sq = dot(row, row) / dim as f32;
+            let scale = 1.0 / (mean_sq + eps).sqrt();
+            for ((o, &v), &w) in o.iter_mut().zip(row).zip(weight) {
+                *o = v * scale * w;
+            }
         }
-    }
+    });
 }
 
 pub fn add_in_place(x: &mut [f32], y: &[f32]) {
@@ -49,22 +52,27 @@ pub fn add_in_place(x: &mut [f32], y: &[f32]) {
 
 /// `gate = gelu(gate) * up` (GeGLU), with GELU's tanh approximation as in
 /// ggml and PyTorch's `gelu(approximate="tanh")`; tanh via `exp`.
-pub fn gelu_mul(gate: &mut [f32], up: &[f32]) {
+/// Rows are `width` wide; a prompt's are split across the threads.
+pub fn gelu_mul(gate: &mut [f32], up: &[f32], width: usize) {
     const SQRT_2_OVER_PI: f32 = 0.797_884_6;
-    for (g, u) in gate.iter_mut().zip(up) {
-        let x = *g;
-        let inner = SQRT_2_OVER_PI * x * (1.0 + 0.044_715 * x * x);
-        // tanh(a) = 1 - 2 / (e^(2a) + 1), saturating cleanly through `exp`'s clamp.
-        let tanh = 1.0 - 2.0 / (exp(2.0 * inner) + 1.0);
-        *g = 0.5 * x * (1.0 + tanh) * u;
-    }
+    crate::threads::rows_mut(gate, width, &|first, gate| {
+        for (g, u) in gate.iter_mut().zip(&up[first * width..]) {
+            let x = *g;
+            let inner = SQRT_2_OVER_PI * x * (1.0 + 0.044_715 * x * x);
+            // tanh(a) = 1 - 2 / (e^(2a) + 1), saturating cleanly through `exp`'s clamp.
+            let tanh = 1.0 - 2.0 / (exp(2.0 * inner) + 1.0);
+            *g = 0.5 * x * (1.0 + tanh) * u;
+        }
+    });
 }
 
-/// `gate = silu(gate) * up`, SwiGLU's activation.
-pub fn silu_mul(gate: &mut [f32], up: &[f32]) {
-    for (g, u) in gate.iter_mut().zip(up) {
-        *g = *g / (1.0 + exp(-*g)) * u;
-    }
+/// `gate = silu(gate) * up`, SwiGLU's activation; rows as in [`gelu_mul`].
+pub fn silu_mul(gate: &mut [f32], up: &[f32], width: usize) {
+    crate::threads::rows_mut(gate, width, &|first, gate| {
+        for (g, u) in gate.iter_mut().zip(&up[first * width..]) {
+            *g = *g / (1.0 + exp(-*g)) * u;
+        }
+    });
 }
 
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
