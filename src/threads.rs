@@ -1,4 +1,5 @@
-//! A small pool of helper threads for the matrix products: the caller splits
+//! A small pool of helper threads for the matrix products, attention and a
+//! prompt's row-wise work ([`rows_mut`]): the caller splits
 //! a job into parts, and the caller and the helpers claim parts one by one
 //! until none is left. Built for many short jobs (a decoded token runs ~200
 //! products of 10–100 µs each): an idle helper spins for a while before it
