@@ -42,10 +42,14 @@ function recorder() {
     window.__rec.changes.push({ slot: slot.id, state: slot.dataset.state ?? null, fields: fields(slot), at: performance.now() });
   };
   new MutationObserver((records) => {
+    // While the parser inserts the fallback (it may yield between a slot's
+    // fields on a slow machine), nothing is recorded: the first snapshot is
+    // the whole fallback, taken at DOMContentLoaded.
+    if (!parsed) return;
     for (const r of records) {
       const slot = (r.target.nodeType === 1 ? r.target : r.target.parentElement)?.closest("banneret-slot");
       if (!slot?.id) continue;
-      if (parsed) for (const n of r.addedNodes ?? []) if (n.nodeType === 1 && n !== slot) window.__rec.added.push(`${slot.id}:${n.tagName.toLowerCase()}${n.hasAttribute("data-preview") ? "[data-preview]" : n.hasAttribute("data-field") ? "[data-field]" : ""}`);
+      for (const n of r.addedNodes ?? []) if (n.nodeType === 1 && n !== slot) window.__rec.added.push(`${slot.id}:${n.tagName.toLowerCase()}${n.hasAttribute("data-preview") ? "[data-preview]" : n.hasAttribute("data-field") ? "[data-field]" : ""}`);
       snapshot(slot);
     }
   }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
