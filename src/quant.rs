@@ -23,7 +23,7 @@ use half::{bf16, f16};
 
 use crate::error::{Error, Result};
 use crate::gguf;
-use crate::threads::{SharedOutput, PARTS_PER_THREAD};
+use crate::threads::{part_range, SharedOutput, PARTS_PER_THREAD};
 
 /// Elements per quantization block.
 pub const QK: usize = 32;
@@ -353,7 +353,7 @@ pub fn matmul_shared(products: &mut [(&Matrix, &mut [f32])], input: &mut Activat
                 p -= parts;
                 continue;
             }
-            let range = p * groups / parts..(p + 1) * groups / parts;
+            let range = part_range(p, *parts, *groups);
             let nb = m.cols / QK;
             match &m.weights {
                 Weights::Q4(w) => tile_groups(w, nb, m.rows, x, tokens, range, out),
@@ -385,7 +385,7 @@ fn tiles<W: kernels::Group + Sync>(w: &[W], nb: usize, rows: usize, x: &[BlockQ8
         false => 1,
     };
     let out = SharedOutput::new(out);
-    let range = |p: usize| p * groups / parts..(p + 1) * groups / parts;
+    let range = |p: usize| part_range(p, parts, groups);
     if parts == 1 {
         tile_groups(w, nb, rows, x, tokens, range(0), &out);
     } else {
@@ -1089,7 +1089,7 @@ mod tests {
                     let outputs = SharedOutput::new(&mut out);
                     let groups = rows.div_ceil(ROWS);
                     for p in 0..parts {
-                        let range = p * groups / parts..(p + 1) * groups / parts;
+                        let range = crate::threads::part_range(p, parts, groups);
                         match &m.weights {
                             Weights::Q4(v) => tile_groups(v, nb, rows, &xq, tokens, range, &outputs),
                             Weights::Q8(v) => tile_groups(v, nb, rows, &xq, tokens, range, &outputs),

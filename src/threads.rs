@@ -40,31 +40,53 @@ pub const PARTS_PER_THREAD: usize = 4;
 
 /// An output written by several threads at once: each writes only its own
 /// elements (disjoint ranges, e.g. its rows of every token's row of a matrix
-/// product), which no `&mut` slice split can express.
-pub struct SharedOutput<'a> {
-    ptr: *mut f32,
+/// product, or its rows of a prompt's activations), which no `&mut` slice
+/// split can express.
+pub struct SharedOutput<'a, T = f32> {
+    ptr: *mut T,
     len: usize,
-    _out: std::marker::PhantomData<&'a mut [f32]>,
+    _out: std::marker::PhantomData<&'a mut [T]>,
 }
 
-// SAFETY: threads write disjoint elements (each user splits its output so),
+// SAFETY: threads touch disjoint elements (each user splits its output so),
 // and `run` returns (with release/acquire on the pool's counters) before the
 // output is used again.
-unsafe impl Sync for SharedOutput<'_> {}
+unsafe impl<T: Send> Sync for SharedOutput<'_, T> {}
 
-impl<'a> SharedOutput<'a> {
-    pub fn new(out: &'a mut [f32]) -> Self {
+impl<'a, T> SharedOutput<'a, T> {
+    pub fn new(out: &'a mut [T]) -> Self {
         SharedOutput { ptr: out.as_mut_ptr(), len: out.len(), _out: std::marker::PhantomData }
     }
 
-    /// Writes `values` at `start`; no other thread may write these elements
+    /// Writes `values` at `start`; no other thread may touch these elements
     /// during the job.
     #[inline]
-    pub fn write(&self, start: usize, values: &[f32]) {
+    pub fn write(&self, start: usize, values: &[T])
+    where
+        T: Copy,
+    {
         assert!(start + values.len() <= self.len, "shared output written out of bounds");
         // SAFETY: in bounds (asserted), and callers write disjoint elements.
         unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), self.ptr.add(start), values.len()) }
     }
+
+    /// The elements in `range`, to work on in place.
+    ///
+    /// # Safety
+    /// No other thread may touch these elements while the slice lives.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn slice_mut(&self, range: std::ops::Range<usize>) -> &mut [T] {
+        assert!(range.start <= range.end && range.end <= self.len, "shared output sliced out of bounds");
+        // SAFETY: in bounds (asserted); the caller keeps the elements to itself.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
+}
+
+/// Part `p` of `0..n` cut into `parts` contiguous pieces whose sizes differ
+/// by at most one (how every job here splits its work).
+pub fn part_range(p: usize, parts: usize, n: usize) -> std::ops::Range<usize> {
+    p * n / parts..(p + 1) * n / parts
 }
 
 /// What the threads share for one job, on the caller's stack.
@@ -151,28 +173,13 @@ pub fn rows_mut<T: Send>(data: &mut [T], row_len: usize, work: &(dyn Fn(usize, &
         return;
     }
     let parts = (threads() * PARTS_PER_THREAD).min(rows);
-    let base = RowsPtr(data.as_mut_ptr());
+    let shared = SharedOutput::new(data);
     run(parts, &|p| {
-        let rows = p * rows / parts..(p + 1) * rows / parts;
-        // SAFETY: the parts' row ranges are disjoint and inside `data`, which
-        // stays borrowed until `run` has seen every part finish.
-        let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(rows.start * row_len), rows.len() * row_len) };
+        let rows = part_range(p, parts, rows);
+        // SAFETY: the parts' row ranges are disjoint.
+        let chunk = unsafe { shared.slice_mut(rows.start * row_len..rows.end * row_len) };
         work(rows.start, chunk);
     });
-}
-
-/// The start of [`rows_mut`]'s data, shared by its parts (each touches only its own rows).
-struct RowsPtr<T>(*mut T);
-
-// SAFETY: the parts of `rows_mut` touch disjoint rows of `T: Send` values.
-unsafe impl<T: Send> Sync for RowsPtr<T> {}
-
-impl<T> RowsPtr<T> {
-    /// # Safety
-    /// `offset` must lie inside the slice the pointer came from.
-    unsafe fn at(&self, offset: usize) -> *mut T {
-        unsafe { self.0.add(offset) }
-    }
 }
 
 /// A helper thread's life in the shared pool: wait for a job, work on it,

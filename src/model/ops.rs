@@ -279,7 +279,7 @@ pub fn attention_batch(
     let shared = crate::threads::SharedOutput::new(out);
     crate::threads::run(parts, &|p| {
         let (mut scores, mut o) = (Vec::new(), vec![0f32; hd]);
-        for u in p * units / parts..(p + 1) * units / parts {
+        for u in crate::threads::part_range(p, parts, units) {
             let (row, head) = (u / h.n_head, u % h.n_head);
             let si = starts.partition_point(|&start| start <= row) - 1;
             attend(h, scale, &segments[si], row - starts[si], head..head + 1, window, &mut scores, &mut o);
