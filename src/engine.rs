@@ -100,6 +100,8 @@ pub struct Job {
     sequences: Vec<Sequence>,
     /// Events of the last batched step not yet handed out.
     pending: VecDeque<StepEvent>,
+    /// Token rows the model has read for this job (see [`Job::rows_read`]).
+    rows_read: usize,
 }
 
 impl Job {
@@ -110,6 +112,13 @@ impl Job {
 
     pub fn prompt_tokens(&self) -> usize {
         self.prompt.len()
+    }
+
+    /// Token rows the model has read for this job: the prompt's (not those
+    /// reused from the prompt cache) and one per token for each distinct
+    /// sequence (sequences that drew the same tokens are read once).
+    pub fn rows_read(&self) -> usize {
+        self.rows_read
     }
 }
 
@@ -249,6 +258,7 @@ impl Engine {
         let end = (job.read + PREFILL_CHUNK).min(job.prompt.len());
         let tokens = &job.prompt[job.read..end];
         let logits = self.model.forward_batch(&mut [Segment { tokens, state }], &mut self.scratch, false)?;
+        job.rows_read += tokens.len();
         job.read = end;
         if end == job.prompt.len() {
             let frozen = job.prompt_state.take().ok_or_else(|| Error::Internal("prompt state missing".into()))?.freeze();
@@ -326,17 +336,52 @@ impl Engine {
         if continuing.is_empty() {
             return Ok(());
         }
+        // Variants often open alike: a sequence that has read exactly what
+        // an earlier one has, and reads the same tokens now, is the same
+        // sequence to the model. Only the first of them is read; the others
+        // take its new cache rows and logits (the bits they would compute).
+        let twin_of: Vec<Option<usize>> = continuing
+            .iter()
+            .enumerate()
+            .map(|(k, (i, tokens))| {
+                let a = &job.sequences[*i];
+                continuing[..k].iter().position(|(j, earlier)| {
+                    let b = &job.sequences[*j];
+                    earlier == tokens
+                        && b.generated == a.generated
+                        && matches!((&a.state, &b.state), (Some(x), Some(y)) if x.holds_the_same_positions_as(y))
+                })
+            })
+            .collect();
         let mut segments = Vec::with_capacity(continuing.len());
-        let mut reads = continuing.iter();
+        let mut reads = continuing.iter().zip(&twin_of);
         for seq in job.sequences.iter_mut().filter(|s| s.finished.is_none()) {
-            let (_, tokens) = reads.next().ok_or_else(|| Error::Internal("sequence tokens missing".into()))?;
-            let state = seq.state.as_mut().ok_or_else(|| Error::Internal("sequence state missing".into()))?;
-            segments.push(Segment { tokens, state });
+            let ((_, tokens), twin) = reads.next().ok_or_else(|| Error::Internal("sequence tokens missing".into()))?;
+            if twin.is_none() {
+                let state = seq.state.as_mut().ok_or_else(|| Error::Internal("sequence state missing".into()))?;
+                segments.push(Segment { tokens, state });
+            }
         }
+        job.rows_read += segments.iter().map(|s| s.tokens.len()).sum::<usize>();
         let logits = self.model.forward_batch(&mut segments, &mut self.scratch, false)?;
         let vocab = self.model.shape().vocab_size;
+        let mut row = 0;
         for (k, (i, _)) in continuing.iter().enumerate() {
-            job.sequences[*i].logits = logits[k * vocab..(k + 1) * vocab].to_vec();
+            match twin_of[k] {
+                None => {
+                    job.sequences[*i].logits = logits[row * vocab..(row + 1) * vocab].to_vec();
+                    row += 1;
+                }
+                Some(t) => {
+                    // The twin comes first in `sequences`.
+                    let (earlier, rest) = job.sequences.split_at_mut(*i);
+                    let (twin, seq) = (&earlier[continuing[t].0], &mut rest[0]);
+                    if let (Some(own), Some(theirs)) = (seq.state.as_mut(), twin.state.as_ref()) {
+                        own.catch_up(theirs);
+                    }
+                    seq.logits.clone_from(&twin.logits);
+                }
+            }
         }
         Ok(())
     }
@@ -463,6 +508,7 @@ impl TextGenerator for Engine {
             options: options.clone(),
             sequences,
             pending: VecDeque::new(),
+            rows_read: 0,
         })
     }
 

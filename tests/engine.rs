@@ -94,6 +94,66 @@ fn shared_prompt_prefix_gives_the_same_results_as_a_fresh_engine() {
     assert_eq!(reused, fresh);
 }
 
+/// Runs a job to the end on a fresh engine: its completions and the token
+/// rows the model read for it.
+fn completions_and_rows(prompt: &str, options: &GenerationOptions) -> (Vec<banneret::textgen::Completion>, usize) {
+    let mut e = engine();
+    let mut job = e.start(prompt, options).unwrap();
+    let done = e.run(&mut job, &mut |_| true).unwrap();
+    (done, job.rows_read())
+}
+
+#[test]
+fn sequences_that_draw_the_same_tokens_are_read_once() {
+    // Greedy sequences never part: three cost the model what one does.
+    let one = completions_and_rows("the cat", &GenerationOptions::greedy(12));
+    let three = completions_and_rows("the cat", &GenerationOptions { num_return_sequences: 3, ..GenerationOptions::greedy(12) });
+    assert_eq!(three.0.len(), 3);
+    for c in &three.0 {
+        assert_eq!(c.token_ids, one.0[0].token_ids);
+        assert_eq!(c.mean_logprob.to_bits(), one.0[0].mean_logprob.to_bits());
+    }
+    assert_eq!(three.1, one.1, "the three sequences were read once");
+    assert!(one.1 > one.0[0].token_ids.len(), "the rows count the prompt and the drawn tokens");
+}
+
+#[test]
+fn sampled_sequences_share_their_reads_until_they_part_and_draw_as_alone() {
+    // The tiny model's "the" is mostly followed by one token: at this
+    // temperature its sequences often open alike, then part.
+    let options = |seed, n| GenerationOptions {
+        seed: Some(seed),
+        max_new_tokens: 16,
+        num_return_sequences: n,
+        temperature: 1.0,
+        top_k: 0,
+        top_p: 1.0,
+        min_p: 0.0,
+        stop: Vec::new(),
+        ..Default::default()
+    };
+    let common = |a: &[u32], b: &[u32]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (seed, (together, rows)) = (0..500)
+        .map(|seed| (seed, completions_and_rows("the", &options(seed, 3))))
+        .find(|(_, (d, _))| {
+            let parted = |a: &[u32], b: &[u32]| common(a, b) >= 2 && a != b;
+            let (a, b, c) = (&d[0].token_ids, &d[1].token_ids, &d[2].token_ids);
+            (parted(a, b) || parted(a, c) || parted(b, c)) && d.iter().all(|c| c.token_ids.len() > 4)
+        })
+        .expect("some seed draws sequences that open alike and part");
+    let mut alone_rows = 0;
+    for (i, c) in together.iter().enumerate() {
+        let (alone, rows) = completions_and_rows("the", &options(seed + i as u32, 1));
+        assert_eq!(c.token_ids, alone[0].token_ids, "sequence {i} draws as it would alone");
+        assert_eq!(c.mean_logprob.to_bits(), alone[0].mean_logprob.to_bits(), "sequence {i}");
+        alone_rows += rows;
+    }
+    // Alone, each run reads the prompt, then every drawn token but the last.
+    let drawn: usize = together.iter().map(|c| c.token_ids.len() - 1).sum();
+    let prompt_rows = (alone_rows - drawn) / 3;
+    assert!(rows < prompt_rows + drawn, "{rows} rows read together, {prompt_rows} + {drawn} without sharing");
+}
+
 #[test]
 fn a_job_can_be_cancelled_between_tokens_and_the_next_one_works() {
     let mut e = engine();
@@ -309,3 +369,4 @@ fn a_sequence_ended_by_the_model_resumes_beside_the_others() {
     e.finish_sequence(&mut job, 1);
     assert!(!e.ended_by_model(&job, 1) && !e.resume(&mut job, 1, " and the").unwrap());
 }
+

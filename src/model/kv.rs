@@ -211,8 +211,8 @@ impl State {
         let range = self.shape.layer(layer);
         let needed = k.len() / heads;
         for (rows, cache) in [(k, &mut self.k[range.clone()]), (v, &mut self.v[range])] {
-            for cache in cache.iter_mut().filter(|c| c.capacity() - c.len() < needed) {
-                cache.reserve_exact(needed.max(GROWTH_POSITIONS * hd).max(cache.len() / 4));
+            for cache in cache.iter_mut() {
+                make_room(cache, needed, hd);
             }
             for row in rows.chunks_exact(heads * hd) {
                 for (head, cache) in cache.iter_mut().enumerate() {
@@ -224,6 +224,34 @@ impl State {
 
     pub fn advance(&mut self, positions: usize) {
         self.own += positions;
+    }
+
+    /// Whether this cache and `other` see the same shared prefix and hold
+    /// as many positions of their own (after the same tokens, the same rows).
+    pub fn holds_the_same_positions_as(&self, other: &State) -> bool {
+        let same_prefix = match (&self.prefix, &other.prefix) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_prefix && self.prefix_len == other.prefix_len && self.own == other.own
+    }
+
+    /// Takes the positions `ahead` holds beyond this cache's own: `ahead` is
+    /// a sequence that read the same tokens as this one (see
+    /// [`State::holds_the_same_positions_as`]) and then more, whose rows
+    /// this sequence would have computed itself.
+    pub fn catch_up(&mut self, ahead: &State) {
+        assert!(
+            ahead.own >= self.own && ahead.prefix_len == self.prefix_len,
+            "catch_up from a cache that is not ahead of this one"
+        );
+        let (from, to) = (self.own * self.shape.head_dim, ahead.own * self.shape.head_dim);
+        for (mine, theirs) in self.k.iter_mut().zip(&ahead.k).chain(self.v.iter_mut().zip(&ahead.v)) {
+            make_room(mine, to - from, self.shape.head_dim);
+            mine.extend_from_slice(&theirs[from..to]);
+        }
+        self.own = ahead.own;
     }
 
     pub fn layer(&self, layer: usize) -> LayerView<'_> {
@@ -271,6 +299,14 @@ impl State {
     /// Bytes of cache this sequence owns (the shared prefix not counted).
     pub fn own_bytes(&self) -> usize {
         self.k.iter().chain(&self.v).map(|c| c.capacity() * 4).sum()
+    }
+}
+
+/// Room in one head's rows for `needed` more values: they grow by at least
+/// [`GROWTH_POSITIONS`] positions and a quarter of what they hold at a time.
+fn make_room(rows: &mut Vec<f32>, needed: usize, head_dim: usize) {
+    if rows.capacity() - rows.len() < needed {
+        rows.reserve_exact(needed.max(GROWTH_POSITIONS * head_dim).max(rows.len() / 4));
     }
 }
 
