@@ -760,11 +760,39 @@ pub mod kernels {
             v128_and(u16x8_shr(v, 4), mask)
         }
 
+        /// Tiles of up to this many tokens hold each block's activations in
+        /// registers (two per token) and shuffle out the word each product
+        /// needs: in V8 that is one instruction, where a broadcast from
+        /// memory also costs an address computation. Four tokens' eight
+        /// vectors would not fit beside the accumulators in 16 registers,
+        /// so larger tiles broadcast.
+        const HELD_TOKENS: usize = 2;
+
+        /// A block's 32 activation bytes as two vectors, in tiles that hold them.
         #[inline(always)]
-        fn splat4(x: &BlockQ8, offset: usize) -> v128 {
-            debug_assert!(offset + 4 <= 32);
-            // SAFETY: 4 bytes at `offset` < 32 inside the 32-byte `qs`.
-            unsafe { v128_load32_splat(x.qs.as_ptr().add(offset) as *const u32) }
+        fn hold<const T: usize>(x: &BlockQ8) -> [v128; 2] {
+            if T <= HELD_TOKENS {
+                [load(&x.qs, 0), load(&x.qs, 16)]
+            } else {
+                [i32x4_splat(0); 2]
+            }
+        }
+
+        /// Activation word `w` (bytes `4w..4w + 4`, w in 0..8) of `x`, in all four lanes.
+        #[inline(always)]
+        fn word<const T: usize>(x: &BlockQ8, held: &[v128; 2], w: usize) -> v128 {
+            debug_assert!(w < 8);
+            if T > HELD_TOKENS {
+                // SAFETY: 4 bytes at 4w < 32 inside the 32-byte `qs`.
+                return unsafe { v128_load32_splat(x.qs.as_ptr().add(4 * w) as *const u32) };
+            }
+            let v = held[w / 4];
+            match w % 4 {
+                0 => i32x4_shuffle::<0, 0, 0, 0>(v, v),
+                1 => i32x4_shuffle::<1, 1, 1, 1>(v, v),
+                2 => i32x4_shuffle::<2, 2, 2, 2>(v, v),
+                _ => i32x4_shuffle::<3, 3, 3, 3>(v, v),
+            }
         }
 
         #[inline(always)]
@@ -782,13 +810,14 @@ pub mod kernels {
                 let mut acc = [f32x4_splat(0.0); T];
                 for (bi, b) in w.iter().enumerate() {
                     let mut s = [Pairs::default(); T];
+                    let held: [[v128; 2]; T] = std::array::from_fn(|t| hold::<T>(&x[t][bi]));
                     for k in 0..4 {
                         let v = load(b, Q4_QS + 16 * k);
                         let (lo, hi) = (v128_and(v, mask), high_nibbles(v, mask));
                         for t in 0..T {
                             let xb = &x[t][bi];
-                            s[t].add(splat4(xb, 8 * k), lo);
-                            s[t].add(splat4(xb, 8 * k + 4), hi);
+                            s[t].add(word::<T>(xb, &held[t], 2 * k), lo);
+                            s[t].add(word::<T>(xb, &held[t], 2 * k + 1), hi);
                         }
                     }
                     let d = load(&b.d, 0);
@@ -850,10 +879,11 @@ pub mod kernels {
                 let mut acc = [f32x4_splat(0.0); T];
                 for (bi, b) in w.iter().enumerate() {
                     let mut s = [[Pairs::default(); 2]; T];
+                    let held: [[v128; 2]; T] = std::array::from_fn(|t| hold::<T>(&x[t][bi]));
                     for k in 0..8 {
                         let v = load(b, Q8_QS + 16 * k);
                         for t in 0..T {
-                            accumulate_q8(v, splat4(&x[t][bi], 4 * k), &mut s[t]);
+                            accumulate_q8(v, word::<T>(&x[t][bi], &held[t], k), &mut s[t]);
                         }
                     }
                     let d = load(&b.d, 0);

@@ -295,6 +295,7 @@ fn simd_kernels_equal_the_portable_ones_bit_for_bit() {
     check::<Q4x4, 3>(&q4, &x, portable::dot_q4);
     check::<Q4x4, 4>(&q4, &x, portable::dot_q4);
     check::<Q8x4, 1>(&q8, &x, portable::dot_q8);
+    check::<Q8x4, 2>(&q8, &x, portable::dot_q8);
     check::<Q8x4, 3>(&q8, &x, portable::dot_q8);
     check::<Q8x4, 4>(&q8, &x, portable::dot_q8);
 }
