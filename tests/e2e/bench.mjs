@@ -23,7 +23,7 @@ import { createRequire } from "node:module";
 import { launchChromium } from "./lib/chromium.mjs";
 import { startServer } from "./lib/server.mjs";
 import { modelPath, ROOT, ROOT_DIR } from "./lib/paths.mjs";
-import { cpuSnapshot, otherCores } from "./lib/cpu.mjs";
+import { cpuDescription, cpuSnapshot, otherCores } from "./lib/cpu.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -98,6 +98,7 @@ async function main() {
     args: ["--no-csp", "--isolate", "--mount", `/wllama/=${wllamaDir}`],
   });
   const browser = await launchChromium();
+  const browserVersion = `headless Chromium ${browser.version()}`;
   // samples[engine][threads][metric] = [values]
   const samples = {};
   const put = (engine, threads, values) => {
@@ -224,7 +225,8 @@ async function main() {
   console.log(
     `\nbanneret vs wllama ${wllamaVersion} — medians of ${RUNS} alternating runs, headless Chromium, cross-origin isolated page,\n` +
       `same ChatML prompt (${prompt} tokens), greedy, ${NEW_TOKENS} new tokens; model ${basename(q4)} (${statSync(q4).size} bytes),\n` +
-      `Q8_0 conversion ${statSync(q8).size} bytes; banneret kernels: ${kernels ?? "?"}. Ratios are banneret / wllama.`,
+      `Q8_0 conversion ${statSync(q8).size} bytes; banneret kernels: ${kernels ?? "?"}. Ratios are banneret / wllama.\n` +
+      `CPU: ${cpuDescription()}; ${browserVersion}.`,
   );
   for (const threads of opts["banner-only"] ? [] : THREADS) {
     const rows = [[`${threads} thread${threads > 1 ? "s" : ""}`, "banneret", "wllama Q4_1", "ratio", "wllama Q8_0", "ratio"]];

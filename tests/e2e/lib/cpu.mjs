@@ -46,3 +46,25 @@ export function otherCores(a, b) {
   const other = Math.max(0, b.busy - a.busy - (b.ours - a.ours));
   return { cores: other / TICKS_PER_SECOND / seconds, of: availableParallelism() };
 }
+
+// The CPU the run measured, for the report: absolute speeds depend on it
+// (a shared machine's virtual cores may land on different hardware from one
+// day to the next), e.g. "AMD EPYC (family 25 model 1), 2 cores; avx2 fma; no avx512f avx_vnni".
+export function cpuDescription() {
+  let info = "";
+  try {
+    info = readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    return `unknown CPU, ${availableParallelism()} cores`;
+  }
+  const field = (name) => info.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, "m"))?.[1]?.trim();
+  const flags = new Set((field("flags") ?? "").split(/\s+/));
+  const wanted = ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni"];
+  const has = wanted.filter((f) => flags.has(f));
+  const lacks = wanted.filter((f) => !flags.has(f));
+  return (
+    `${field("model name") ?? "unknown CPU"} (family ${field("cpu family") ?? "?"} model ${field("model") ?? "?"}), ` +
+    `${availableParallelism()} cores; ${has.join(" ") || "none of " + wanted.join(" ")}` +
+    (lacks.length ? `; no ${lacks.join(" ")}` : "")
+  );
+}
