@@ -1,5 +1,6 @@
 // CPU accounting from /proc, to refuse benchmark runs during which other
-// processes (not this process tree: node, the server, Chromium) used the CPU.
+// processes (not this process tree: node, the server, Chromium) used the CPU,
+// and the CPU's description for the benchmark's report.
 import { readFileSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
@@ -49,7 +50,8 @@ export function otherCores(a, b) {
 
 // The CPU the run measured, for the report: absolute speeds depend on it
 // (a shared machine's virtual cores may land on different hardware from one
-// day to the next), e.g. "AMD EPYC (family 25 model 1), 2 cores; avx2 fma; no avx512f avx_vnni".
+// day to the next), e.g.
+// "AMD EPYC (family 25 model 1), 2 cores; avx2 fma; no avx512f avx512_vnni avx_vnni".
 export function cpuDescription() {
   let info = "";
   try {
@@ -62,9 +64,10 @@ export function cpuDescription() {
   const wanted = ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni"];
   const has = wanted.filter((f) => flags.has(f));
   const lacks = wanted.filter((f) => !flags.has(f));
-  return (
-    `${field("model name") ?? "unknown CPU"} (family ${field("cpu family") ?? "?"} model ${field("model") ?? "?"}), ` +
-    `${availableParallelism()} cores; ${has.join(" ") || "none of " + wanted.join(" ")}` +
-    (lacks.length ? `; no ${lacks.join(" ")}` : "")
-  );
+  const parts = [
+    `${field("model name") ?? "unknown CPU"} (family ${field("cpu family") ?? "?"} model ${field("model") ?? "?"}), ${availableParallelism()} cores`,
+    has.join(" "),
+    lacks.length ? `no ${lacks.join(" ")}` : "",
+  ];
+  return parts.filter(Boolean).join("; ");
 }
